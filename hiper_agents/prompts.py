@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-FAMILIES = ("alfworld", "webshop", "web")
+FAMILIES = ("alfworld", "webshop", "web", "tools")
 CUT_MARKER = "\n[... middle of the observation cut ...]\n"
 HIDDEN_ACTIONS = frozenset({"help"})
 
@@ -28,6 +28,10 @@ _INTRO = {
         "buy the one that best matches the instruction."
     ),
     "web": "You are a web agent operating a browser. You read the page and click, type or select to finish the task.",
+    "tools": (
+        "You are an agent that completes tasks by calling tools. Each action calls one tool with its arguments; the "
+        "tool's result is your next observation."
+    ),
 }
 
 FORMAT_INSTRUCTIONS = (

@@ -1,0 +1,566 @@
+"""`HiperAgent`: a trained HiPER policy as a LangChain Runnable that plans subgoals and acts until the task is done.
+
+Input: `{"task": str}` (plus optional `options` and `seed` for a gym env's reset), a plain string, a PromptValue or
+messages (the task is the last human message). The environment is a list of LangChain tools (each action calls one;
+see `tools_env`) or a hiper_gym env (an id, an env, or a factory). Output: an `AIMessage` whose content is the final
+answer and whose `response_metadata` holds the trajectory, so `prompt | agent | StrOutputParser()` works.
+
+Each turn dispatches custom events, in order: `hiper_subgoal` (when a segment starts: turn 0 or a SWITCH),
+`hiper_action`, `hiper_observation`, and `hiper_episode_end` once; `astream_events(version="v2")` shows them as
+`on_custom_event`, also inside a chain. `batch` plays every episode in lock-step with one backend call per round for
+all of them (not a thread per episode). An episode ends on success, on `finish`, when the env ends it, at
+`max_steps`, or after `episode_timeout` seconds; tool errors and hung tools become observations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import adispatch_custom_event, dispatch_custom_event
+from langchain_core.messages import AIMessage, BaseMessage, convert_to_messages
+from langchain_core.prompt_values import PromptValue
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.config import patch_config
+from langchain_core.tools import BaseTool
+
+from hiper_agents.policy import HierarchicalPolicy, PolicyStep
+from integrations.langchain.chat_model import ChatHiper
+from integrations.langchain.checkpoint import KNOWN_FAMILIES
+from integrations.langchain.tools_env import ToolEnvironment
+
+EVENT_SUBGOAL, EVENT_ACTION, EVENT_OBSERVATION, EVENT_END = (
+    "hiper_subgoal",
+    "hiper_action",
+    "hiper_observation",
+    "hiper_episode_end",
+)
+STOP_TEXT = {
+    "success": "the task is done",
+    "finish": "the agent finished",
+    "terminated": "the environment ended the episode",
+    "step_limit": "the step limit was reached",
+    "timeout": "the episode timed out",
+    "env_error": "the environment failed",
+}
+
+
+@dataclass
+class Request:
+    """One episode's input: the task text, and reset options and seed for a gym env."""
+
+    task: str
+    options: dict[str, Any] | None = None
+    seed: int | None = None
+
+
+def _task_of_messages(messages: Sequence[BaseMessage]) -> str:
+    humans = [m for m in messages if m.type == "human"]
+    return (humans[-1] if humans else messages[-1]).text if messages else ""
+
+
+def to_request(value: Any) -> Request:
+    """Read an agent input: {"task": ...}, a string, a PromptValue, a message or messages."""
+    if isinstance(value, Request):
+        return value
+    if isinstance(value, dict):
+        task = next((value[k] for k in ("task", "input", "question") if k in value), "")
+        inner = to_request(task) if not isinstance(task, str) else Request(task)
+        return Request(inner.task, value.get("options"), value.get("seed"))
+    if isinstance(value, str):
+        return Request(value)
+    if isinstance(value, PromptValue):
+        return Request(_task_of_messages(value.to_messages()))
+    if isinstance(value, BaseMessage):
+        return Request(value.text)
+    if isinstance(value, (list, tuple)):
+        return Request(_task_of_messages(convert_to_messages(value)))
+    raise TypeError(
+        f"HiperAgent input must be {{'task': str}}, a str, a PromptValue or messages; got {type(value).__name__}"
+    )
+
+
+@dataclass
+class Episode:
+    """One episode being played."""
+
+    index: int
+    request: Request
+    config: RunnableConfig
+    env: Any
+    observation: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    stop_reason: str | None = None
+    success: bool = False
+    score: float = 0.0
+    answer: str | None = None
+
+    @property
+    def task(self) -> str:
+        """The task the policy sees (the env's own for a gym env)."""
+        return str(self.info.get("task") or self.request.task)
+
+
+def _family_of_env(env: Any) -> str | None:
+    inner = getattr(env, "unwrapped", env)
+    if getattr(inner, "prompt_family", None):
+        return inner.prompt_family
+    spec = getattr(env, "spec", None)
+    return KNOWN_FAMILIES.get(getattr(spec, "id", None) or "")
+
+
+class HiperAgent(Runnable[Any, AIMessage]):
+    """A trained planner/executor that plays tasks on LangChain tools or a hiper_gym env.
+
+    ```python
+    agent = HiperAgent.from_checkpoint("runs/shop", tools=[check_stock, add_to_cart, checkout])
+    chain = ChatPromptTemplate.from_template("Buy {n} {item}") | agent | StrOutputParser()
+    chain.invoke({"n": 2, "item": "apple"})
+    ```
+    """
+
+    def __init__(
+        self,
+        model: ChatHiper | str | Path | Any,
+        *,
+        tools: Sequence[BaseTool | Callable[..., Any]] | None = None,
+        env: str | Any | Callable[[], Any] | None = None,
+        env_kwargs: dict[str, Any] | None = None,
+        success: Callable[[ToolEnvironment], bool] | None = None,
+        env_family: str | None = None,
+        max_steps: int | None = None,
+        tool_timeout: float | None = 30.0,
+        episode_timeout: float | None = None,
+        temperature: float | None = None,
+        max_new_tokens: int | None = None,
+        history_length: int | None = None,
+        max_prompt_tokens: int | None = None,
+        seed: int | None = None,
+        name: str = "HiperAgent",
+    ):
+        if isinstance(model, (str, Path)):
+            model = ChatHiper(model=str(model))
+        elif not isinstance(model, ChatHiper):
+            model = ChatHiper(hiper_backend=model)
+        self.chat = model
+        settings = model.settings
+        if tools is None and env is None:
+            env = model.spec.env_id if model.spec is not None else None  # play what the checkpoint trained on
+            if not env:
+                raise ValueError("HiperAgent needs tools= (LangChain tools or functions) or env= (a hiper_gym env)")
+        if tools is not None and env is not None:
+            raise ValueError("give tools= or env=, not both")
+        self.tools = list(tools) if tools is not None else None
+        self.env = env
+        self.env_kwargs = dict(env_kwargs or {})
+        self.success = success
+        self.max_steps = max_steps or settings.max_steps
+        self.tool_timeout = tool_timeout
+        self.episode_timeout = episode_timeout
+        self.temperature = temperature
+        self.max_new_tokens = max_new_tokens or settings.max_new_tokens
+        self.history_length = settings.history_length if history_length is None else history_length
+        self.max_prompt_tokens = max_prompt_tokens or settings.max_prompt_tokens
+        self.seed = seed
+        self.name = name
+        self._env_family = env_family
+        self._idle_envs: list[Any] = []  # gym envs made from an id, reused across calls
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        run_dir_or_path: str | Path,
+        *,
+        device: str = "cpu",
+        dtype: str = "float32",
+        checkpoint: str = "latest",
+        **kwargs: Any,
+    ) -> HiperAgent:
+        """An agent on what `training.run` saved (a run directory, a checkpoint or a model directory); weights load
+        on first use. Without tools= or env=, it plays the env the run trained on."""
+        chat = ChatHiper(model=str(run_dir_or_path), device=device, dtype=dtype, checkpoint=checkpoint)
+        chat.spec  # noqa: B018  fail now on a wrong path, not at the first invoke
+        return cls(chat, **kwargs)
+
+    @property
+    def InputType(self) -> type:  # noqa: N802  (LangChain's name)
+        """Inputs: dict, str, PromptValue or messages."""
+        return Any  # type: ignore[return-value]
+
+    @property
+    def OutputType(self) -> type[AIMessage]:  # noqa: N802
+        """The final answer with the trajectory in its metadata."""
+        return AIMessage
+
+    # --- environments -------------------------------------------------------------------------------------------
+    def env_family(self) -> str:
+        """The prompt family: given, else the env's, else the checkpoint's, else 'web'."""
+        if self._env_family:
+            return self._env_family
+        if self.tools is not None:
+            return ToolEnvironment.prompt_family
+        if isinstance(self.env, str):
+            from integrations.langchain.checkpoint import _family_of
+
+            family = _family_of(self.env)
+        else:
+            family = _family_of_env(self.env) if not callable(self.env) or hasattr(self.env, "step") else None
+        return family or self.chat.settings.env_family or "web"
+
+    def _make_env(self) -> Any:
+        if self.tools is not None:
+            return ToolEnvironment(self.tools, success=self.success, tool_timeout=self.tool_timeout)
+        if isinstance(self.env, str):
+            if self._idle_envs:
+                return self._idle_envs.pop()
+            import gymnasium as gym
+
+            import hiper_gym  # noqa: F401  registers the hiper/ ids
+
+            return gym.make(self.env, **{"max_episode_steps": self.max_steps, **self.env_kwargs})
+        if hasattr(self.env, "step"):
+            return self.env
+        return self.env()
+
+    def _capacity(self, n: int) -> int:
+        return 1 if self.tools is None and hasattr(self.env, "step") else n
+
+    def _release(self, env: Any) -> None:
+        if isinstance(self.env, str):
+            self._idle_envs.append(env)
+
+    # --- the episode loop, independent of sync or async I/O ------------------------------------------------------
+    def _policy(self, slots: int) -> HierarchicalPolicy:
+        backend = self.chat.load()
+        return HierarchicalPolicy(
+            backend,
+            backend.tokenizer,
+            env_family=self.env_family(),
+            history_length=self.history_length,
+            max_prompt_tokens=self.max_prompt_tokens,
+            max_new_tokens=self.max_new_tokens,
+            num_slots=slots,
+        )
+
+    def _sampling(self, round_index: int) -> Any:
+        sampling = self.chat.sampling(
+            max_tokens=self.max_new_tokens,
+            **({"temperature": self.temperature} if self.temperature is not None else {}),
+        )
+        if self.seed is not None:
+            sampling = replace(sampling, seed=(self.seed * 1_000_003 + round_index) % 2**31)
+        return sampling
+
+    def _remaining(self, episode: Episode) -> float | None:
+        if self.episode_timeout is None:
+            return None
+        return self.episode_timeout - (time.monotonic() - episode.started)
+
+    @staticmethod
+    def _turn_events(episode: Episode, step: PolicyStep) -> list[tuple[str, dict[str, Any]]]:
+        turn = step.turn
+        base = {"episode": episode.index, "turn": step.turn_index}
+        events = []
+        if step.starts_segment:
+            events.append(
+                (
+                    EVENT_SUBGOAL,
+                    {**base, "subgoal": turn.subgoal, "switch": turn.switch, "previous_subgoal": step.subgoal_shown},
+                )
+            )
+        events.append(
+            (
+                EVENT_ACTION,
+                {
+                    **base,
+                    "action": _original_action(step),
+                    "subgoal": turn.subgoal,
+                    "valid": turn.valid,
+                    "admissible": turn.admissible,
+                },
+            )
+        )
+        return events
+
+    def _record(self, episode: Episode, step: PolicyStep, result: tuple[Any, ...] | BaseException) -> dict[str, Any]:
+        """Apply one env step's result to the episode; returns the observation event's data."""
+        if isinstance(result, BaseException):
+            observation, reward, terminated, truncated, info = (
+                f"Error: the environment failed: {result!r}",
+                0.0,
+                True,
+                False,
+                episode.info,
+            )
+            episode.stop_reason = "env_error"
+        else:
+            observation, reward, terminated, truncated, info = result
+        episode.observation, episode.info = observation, info
+        episode.turns.append(
+            {
+                "turn": step.turn_index,
+                "switch": step.turn.switch,
+                "subgoal": step.turn.subgoal,
+                "starts_segment": step.starts_segment,
+                "action": _original_action(step),
+                "observation": observation,
+                "reward": float(reward),
+                "valid": step.turn.valid,
+                "action_valid": bool(info.get("action_valid", True)),
+            }
+        )
+        episode.success, episode.score = bool(info.get("won", False)), float(info.get("score", 0.0))
+        inner = getattr(episode.env, "unwrapped", None)
+        if isinstance(inner, ToolEnvironment) and inner.finished:
+            episode.answer = inner.answer
+        if episode.stop_reason is None:
+            if episode.success and terminated:
+                episode.stop_reason = "success"
+            elif episode.answer is not None:
+                episode.stop_reason = "finish"
+            elif terminated:
+                episode.stop_reason = "terminated"
+            elif truncated or len(episode.turns) >= self.max_steps:
+                episode.stop_reason = "step_limit"
+            elif (remaining := self._remaining(episode)) is not None and remaining <= 0:
+                episode.stop_reason = "timeout"
+        return {
+            "episode": episode.index,
+            "turn": step.turn_index,
+            "observation": observation,
+            "reward": float(reward),
+            "done": episode.stop_reason is not None,
+        }
+
+    def _output(self, episode: Episode) -> AIMessage:
+        turns, reason = episode.turns, episode.stop_reason or "step_limit"
+        if episode.answer is not None:
+            content = episode.answer or "Finished."
+        else:
+            verdict = "Task completed" if episode.success else f"Task not completed: {STOP_TEXT.get(reason, reason)}"
+            content = f"{verdict} after {len(turns)} step(s) (score {episode.score:.2f}). Last observation: {episode.observation[-500:]}"
+        metadata = {
+            "model_name": self.chat.model_name,
+            "task": episode.task,
+            "success": episode.success,
+            "score": episode.score,
+            "stop_reason": reason,
+            "steps": len(turns),
+            "switches": sum(t["starts_segment"] for t in turns[1:]),
+            "subgoals": [t["subgoal"] for t in turns if t["starts_segment"]],
+            "actions": [t["action"] for t in turns],
+            "observations": [t["observation"] for t in turns],
+            "trajectory": turns,
+        }
+        return AIMessage(content=content, response_metadata=metadata, name=self.name)
+
+    def _end_event(self, episode: Episode) -> dict[str, Any]:
+        return {
+            "episode": episode.index,
+            "success": episode.success,
+            "score": episode.score,
+            "stop_reason": episode.stop_reason,
+            "steps": len(episode.turns),
+            "answer": episode.answer,
+        }
+
+    def _reset(self, episode: Episode) -> None:
+        options = {"task": episode.request.task} if self.tools is not None else episode.request.options
+        episode.observation, episode.info = episode.env.reset(seed=episode.request.seed, options=options)
+
+    # --- sync ---------------------------------------------------------------------------------------------------
+    def _play(self, inputs: list[Any], configs: list[RunnableConfig]) -> list[AIMessage]:
+        requests = [to_request(value) for value in inputs]
+        slots = self._capacity(len(requests))
+        policy = self._policy(slots)
+        pending, live, done = deque(range(len(requests))), {}, {}
+        round_index = 0
+
+        def fill() -> None:
+            for slot in range(slots):
+                if slot not in live and pending:
+                    k = pending.popleft()
+                    episode = live[slot] = Episode(k, requests[k], configs[k], self._make_env())
+                    self._reset(episode)
+                    policy.reset_slot(slot)
+
+        def close(slot: int) -> None:
+            episode = live.pop(slot)
+            dispatch_custom_event(EVENT_END, self._end_event(episode), config=episode.config)
+            self._release(episode.env)
+            done[episode.index] = self._output(episode)
+
+        fill()
+        while live:
+            for slot in [s for s, e in live.items() if (r := self._remaining(e)) is not None and r <= 0]:
+                live[slot].stop_reason = "timeout"
+                close(slot)
+            fill()
+            if not live:
+                break
+            active = sorted(live)
+            with self.chat.generation_lock:
+                steps = policy.act(
+                    [live[s].observation for s in active],
+                    [live[s].info for s in active],
+                    active,
+                    self._sampling(round_index),
+                )
+            round_index += 1
+            for step in steps:
+                for name, data in self._turn_events(live[step.slot], step):
+                    dispatch_custom_event(name, data, config=live[step.slot].config)
+            for step, result in zip(steps, self._step_all([(live[s.slot], s) for s in steps])):
+                episode = live[step.slot]
+                data = self._record(episode, step, result)
+                dispatch_custom_event(EVENT_OBSERVATION, data, config=episode.config)
+                if episode.stop_reason is not None:
+                    close(step.slot)
+            fill()
+        return [done[k] for k in range(len(requests))]
+
+    def _step_one(self, episode: Episode, action: str) -> tuple[Any, ...] | BaseException:
+        inner = getattr(episode.env, "unwrapped", episode.env)
+        if isinstance(inner, ToolEnvironment):
+            inner.tool_config = episode.config
+            inner.deadline_timeout = self._remaining(episode)
+        try:
+            return episode.env.step(action)
+        except Exception as error:  # a broken env ends its episode, not the batch
+            return error
+
+    def _step_all(self, pairs: list[tuple[Episode, PolicyStep]]) -> list[tuple[Any, ...] | BaseException]:
+        if self.tools is not None and len(pairs) > 1:  # tool calls wait on I/O: run the round's calls together
+            with ThreadPoolExecutor(max_workers=len(pairs), thread_name_prefix="hiper-step") as pool:
+                return list(pool.map(lambda p: self._step_one(p[0], _original_action(p[1])), pairs))
+        return [self._step_one(e, _original_action(s) if self.tools is not None else s.action) for e, s in pairs]
+
+    def _invoke_one(self, value: Any, config: RunnableConfig, run_manager: Any) -> AIMessage:
+        return self._play([value], [patch_config(config, callbacks=run_manager.get_child())])[0]
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AIMessage:  # noqa: A002
+        """Play one episode and return the final answer as an AIMessage."""
+        return self._call_with_config(self._invoke_one, input, config, run_type="chain")
+
+    def _batch(self, inputs: list[Any], run_manager: list[Any], config: list[RunnableConfig]) -> list[AIMessage]:
+        return self._play(inputs, config)
+
+    def batch(
+        self,
+        inputs: list[Any],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[AIMessage]:
+        """Play all episodes together: one backend call per round for every live episode."""
+        return self._batch_with_config(
+            self._batch, inputs, config, return_exceptions=return_exceptions, run_type="chain"
+        )
+
+    # --- async --------------------------------------------------------------------------------------------------
+    async def _aplay(self, inputs: list[Any], configs: list[RunnableConfig]) -> list[AIMessage]:
+        requests = [to_request(value) for value in inputs]
+        slots = self._capacity(len(requests))
+        policy = self._policy(slots)
+        pending, live, done = deque(range(len(requests))), {}, {}
+        round_index = 0
+
+        async def fill() -> None:
+            for slot in range(slots):
+                if slot not in live and pending:
+                    k = pending.popleft()
+                    episode = live[slot] = Episode(k, requests[k], configs[k], self._make_env())
+                    await asyncio.to_thread(self._reset, episode)
+                    policy.reset_slot(slot)
+
+        async def close(slot: int) -> None:
+            episode = live.pop(slot)
+            await adispatch_custom_event(EVENT_END, self._end_event(episode), config=episode.config)
+            self._release(episode.env)
+            done[episode.index] = self._output(episode)
+
+        await fill()
+        while live:
+            for slot in [s for s, e in live.items() if (r := self._remaining(e)) is not None and r <= 0]:
+                live[slot].stop_reason = "timeout"
+                await close(slot)
+            await fill()
+            if not live:
+                break
+            active = sorted(live)
+            sampling = self._sampling(round_index)
+            round_index += 1
+
+            def act(active: list[int] = active, sampling: Any = sampling) -> list[PolicyStep]:
+                with self.chat.generation_lock:
+                    return policy.act(
+                        [live[s].observation for s in active], [live[s].info for s in active], active, sampling
+                    )
+
+            steps = await asyncio.get_running_loop().run_in_executor(None, act)
+            for step in steps:
+                for name, data in self._turn_events(live[step.slot], step):
+                    await adispatch_custom_event(name, data, config=live[step.slot].config)
+            results = await asyncio.gather(*(self._astep_one(live[s.slot], s) for s in steps))
+            for step, result in zip(steps, results):
+                episode = live[step.slot]
+                data = self._record(episode, step, result)
+                await adispatch_custom_event(EVENT_OBSERVATION, data, config=episode.config)
+                if episode.stop_reason is not None:
+                    await close(step.slot)
+            await fill()
+        return [done[k] for k in range(len(requests))]
+
+    async def _astep_one(self, episode: Episode, step: PolicyStep) -> tuple[Any, ...] | BaseException:
+        inner = getattr(episode.env, "unwrapped", episode.env)
+        try:
+            if isinstance(inner, ToolEnvironment) and inner is episode.env:
+                inner.tool_config = episode.config
+                inner.deadline_timeout = self._remaining(episode)
+                return await inner.astep(_original_action(step))
+            return await asyncio.to_thread(self._step_one, episode, step.action)
+        except Exception as error:
+            return error
+
+    async def _ainvoke_one(self, value: Any, config: RunnableConfig, run_manager: Any) -> AIMessage:
+        return (await self._aplay([value], [patch_config(config, callbacks=run_manager.get_child())]))[0]
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AIMessage:  # noqa: A002
+        """Async `invoke`: generation in an executor thread, tools awaited, events dispatched on the loop."""
+        return await self._acall_with_config(self._ainvoke_one, input, config, run_type="chain")
+
+    async def _abatch(self, inputs: list[Any], run_manager: list[Any], config: list[RunnableConfig]) -> list[AIMessage]:
+        return await self._aplay(inputs, config)
+
+    async def abatch(
+        self,
+        inputs: list[Any],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[AIMessage]:
+        """Async `batch`: all episodes in lock-step, one backend call per round."""
+        return await self._abatch_with_config(
+            self._abatch, inputs, config, return_exceptions=return_exceptions, run_type="chain"
+        )
+
+
+def _original_action(step: PolicyStep) -> str:
+    """The action as the model wrote it (the parser lowercases actions; tool arguments keep their case)."""
+    span = step.turn.spans.get("action")
+    if span is None:
+        return step.action
+    start, end = span
+    text = step.response_text[start:end]
+    inner = text[len("<action>") : len(text) - len("</action>")] if len(text) >= 17 else text
+    return inner.strip() if inner.strip().lower() == step.action else step.action

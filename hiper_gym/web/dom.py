@@ -1,18 +1,20 @@
 """Reading a page: a script that walks the live DOM, numbers its interactive elements, and returns visible text.
 
 The script runs in the page (one `execute_script` per step). It keeps the visible text in reading order, one line
-per block, and puts every interactive element on its own line as `[12] button "Buy Now"`, marking the element with
+per block, and writes every interactive element in its place as `[12] button "Buy Now"`, marking the element with
 `data-hiper-id="12"` so that `click [12]` finds it. Labels of form controls become the controls' names and are not
 repeated as text. Hidden elements (display, visibility, zero size) are left out.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 ID_ATTRIBUTE = "data-hiper-id"
+_PLACEHOLDER = re.compile("\x00(\\d+)\x00")  # where the script put element i; replaced by its description
 
 SNAPSHOT_JS = r"""
 const ATTR = "data-hiper-id";
@@ -20,7 +22,11 @@ for (const el of document.querySelectorAll("[" + ATTR + "]")) el.removeAttribute
 const lines = [], elements = [];
 let cur = [], next = 1;
 const squash = s => (s || "").replace(/\s+/g, " ").trim();
-const flush = () => { const t = squash(cur.join(" ")); if (t) lines.push(t); cur = []; };
+const flush = () => {  // inline pieces joined by spaces, without a space before closing punctuation
+  const t = squash(cur.join(" ")).replace(/ ([.,;:!?)])(?=\s|$)/g, "$1");
+  if (t) lines.push(t);
+  cur = [];
+};
 const INLINE = new Set(["inline", "inline-block", "inline-flex", "inline-grid", "contents", "table-cell"]);
 function roleOf(el) {
   const tag = el.tagName.toLowerCase(), type = (el.getAttribute("type") || "text").toLowerCase();
@@ -49,7 +55,8 @@ function nameOf(el, role) {
   return squash(el.innerText || el.title || (el.querySelector("img[alt]") || {}).alt);
 }
 function emit(el, role) {
-  flush();
+  const inline = INLINE.has(getComputedStyle(el).display);  // a link in a sentence stays in its sentence
+  if (!inline) flush();
   const id = next++;
   el.setAttribute(ATTR, String(id));
   const info = {id, role, name: nameOf(el, role), tag: el.tagName.toLowerCase(),
@@ -63,7 +70,7 @@ function emit(el, role) {
   }
   if (role === "link") info.href = el.getAttribute("href");
   elements.push(info);
-  lines.push("\u0000" + (id - 1));
+  if (inline) { cur.push("\u0000" + (id - 1) + "\u0000"); } else lines.push("\u0000" + (id - 1) + "\u0000");
 }
 function walk(node) {
   if (node.nodeType === Node.TEXT_NODE) { cur.push(node.nodeValue); return; }
@@ -82,7 +89,7 @@ function walk(node) {
   const display = getComputedStyle(el).display;
   const block = !INLINE.has(display);
   if (block) flush();
-  if (display === "table-cell" && cur.length) cur.push("|");
+  if (display === "table-cell" && cur.length && cur[cur.length - 1] !== "|") cur.push("|");
   const labelOwnsControl = tag === "label" && el.control;
   if (labelOwnsControl && !el.contains(el.control)) { if (block) flush(); return; }
   for (const child of el.childNodes) {
@@ -162,9 +169,9 @@ class PageSnapshot:
 
     @property
     def path(self) -> str:
-        """The URL's path and query (`/search?q=mug`), what the observation and URL checks show."""
+        """The URL's path and query, decoded (`/search?q=red mug`): what the observation and URL checks show."""
         parts = urlsplit(self.url)
-        return parts.path + (f"?{parts.query}" if parts.query else "")
+        return unquote(parts.path) + (f"?{unquote_plus(parts.query)}" if parts.query else "")
 
     @property
     def host(self) -> str:
@@ -211,7 +218,7 @@ def parse_snapshot(raw: dict[str, Any]) -> PageSnapshot:
         for e in raw.get("elements") or []
     )
     lines = tuple(
-        elements[int(line[1:])].describe() if line.startswith("\x00") else line for line in raw.get("lines") or []
+        _PLACEHOLDER.sub(lambda m: elements[int(m.group(1))].describe(), line) for line in raw.get("lines") or []
     )
     focused = raw.get("focused")
     url, title, mark = str(raw.get("url") or ""), str(raw.get("title") or ""), str(raw.get("mark") or "")

@@ -63,7 +63,8 @@ function emit(el, role) {
                 type: (el.getAttribute("type") || "").toLowerCase(), disabled: !!el.disabled,
                 value: null, checked: null, options: null, href: null};
   if (role === "textbox") info.value = el.value;
-  if (role === "checkbox" || role === "radio") info.checked = !!el.checked;
+  if (role === "checkbox" || role === "radio")
+    info.checked = el.checked === undefined ? el.getAttribute("aria-checked") === "true" : !!el.checked;
   if (role === "combobox") {
     info.options = [...el.options].map(o => squash(o.text));
     info.value = el.selectedIndex >= 0 ? squash(el.options[el.selectedIndex].text) : "";
@@ -147,8 +148,10 @@ class Element:
         if self.role == "textbox" and self.value is not None:
             shown = "*" * len(self.value) if self.type == "password" else self.value
             text += f' value="{shown}"'
-        if self.checked is not None:
-            text += " (checked)" if self.checked else " (not checked)"
+        if self.checked:
+            text += " (checked)"
+        elif self.checked is not None and self.role == "checkbox":  # an unchecked radio is just one of the choices
+            text += " (not checked)"
         if self.options is not None:
             text += f' value="{self.value}" options: ' + ", ".join(f'"{o}"' for o in self.options)
         if self.disabled:

@@ -67,6 +67,7 @@ class WebTaskEnv(TextEnv):
         self._start_index = 0
         self._history_index = 0
         self._steps = 0
+        self._milestones: list[tuple[str, Any]] = []
         self._latched: dict[str, bool] = {}
         self._won = self._ended = False
         self._score = 0.0
@@ -84,7 +85,8 @@ class WebTaskEnv(TextEnv):
         self.site = self.web_task.make_site(self.params)
         self.server.serve(self.site)
         self._steps, self._won, self._ended, self._score, self._env_error = 0, False, False, 0.0, None
-        self._latched = {name: False for name, _ in self.web_task.milestone_checks}
+        self._milestones = self.web_task.milestone_checks(self.params)
+        self._latched = {name: False for name, _ in self._milestones}
         try:
             self._open_start()
         except BrowserError:  # a browser that died between episodes: one fresh start, then give up loudly
@@ -154,7 +156,7 @@ class WebTaskEnv(TextEnv):
         assert self.page is not None and self.site is not None
         with self.server.lock:
             ctx = Context(self.page, self.site, self.params, self._steps)
-            for name, check in self.web_task.milestone_checks:
+            for name, check in self._milestones:
                 self._latched[name] = self._latched[name] or bool(check(ctx))
             self._won = self._won or bool(self.web_task.success_check(ctx))
             self._ended = self._won or bool(self.web_task.done_check(ctx))

@@ -36,7 +36,8 @@ class WebTask:
         pages: HTML per path for a `StaticSite` (`{{param}}` filled in).
         params: per-parameter choices (one drawn each), or a function `random.Random -> dict`.
         start_url: the path the episode opens.
-        milestones: (name, check) pairs in their canonical order; latched once reached.
+        milestones: (name, check) pairs in their canonical order, latched once reached; or a function of the
+            parameters giving them (when they differ per episode).
         success: the check that the task is accomplished (latched).
         done: the check that ends the episode (default: success).
         score: the task's own score (default 1.0 on success, else 0.0).
@@ -55,7 +56,7 @@ class WebTask:
     pages: Mapping[str, str] | None = None
     params: Mapping[str, Sequence[Any]] | Callable[[random.Random], dict[str, Any]] | None = None
     start_url: str = "/"
-    milestones: Sequence[tuple[str, Any]] = ()
+    milestones: Sequence[tuple[str, Any]] | Callable[[dict[str, Any]], Sequence[tuple[str, Any]]] = ()
     done: Any = None
     score: Callable[[Context], float] | None = None
     max_steps: int = 20
@@ -74,7 +75,13 @@ class WebTask:
             raise ValueError(f"task {self.name!r}: max_steps must be >= 1, got {self.max_steps}")
         self.success_check: Check = as_check(self.success)
         self.done_check: Check = self.success_check if self.done is None else as_check(self.done)
-        self.milestone_checks: list[tuple[str, Check]] = [(name, as_check(c)) for name, c in self.milestones]
+        if not callable(self.milestones):
+            self.milestone_checks({})  # a bad check spec fails at registration, not mid-episode
+
+    def milestone_checks(self, params: dict[str, Any]) -> list[tuple[str, Check]]:
+        """The episode's milestones as (name, check), in order."""
+        pairs = self.milestones(params) if callable(self.milestones) else self.milestones
+        return [(name, as_check(c)) for name, c in pairs]
 
     def count(self, split: str) -> int:
         """How many instances a split has."""

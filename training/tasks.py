@@ -64,6 +64,25 @@ def _webshop_subset(env: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], 
     return options[:half], options[half:]
 
 
+def _web_count(env: Any, split: str) -> int:
+    return env.unwrapped.web_task.count(split)
+
+
+def _web_expert() -> Expert:
+    """The scripted expert of the env's web task, made on the first call (the task is known from the env then)."""
+    experts: list[Expert] = []
+
+    def act(env: Any) -> ExpertStep:
+        if not experts:
+            task = env.unwrapped.web_task
+            if task.expert is None:
+                raise ValueError(f"web task {task.name!r} has no scripted expert: set sft.enabled=false")
+            experts.append(task.expert())
+        return experts[0](env)
+
+    return act
+
+
 _SOURCES: dict[str, TaskSource] = {
     "hiper/WebShop-v0": TaskSource(
         env_family="webshop",
@@ -71,6 +90,12 @@ _SOURCES: dict[str, TaskSource] = {
         options=lambda split, i: {"split": split, "goal_idx": i},
         expert=_webshop_expert,
         subset=_webshop_subset,
+    ),
+    "hiper/WebTask-v0": TaskSource(
+        env_family="web",
+        count=_web_count,
+        options=lambda split, i: {"split": split, "index": i},
+        expert=_web_expert,
     ),
 }
 

@@ -52,7 +52,8 @@ RESOLVER_RULES = "MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"
 NAVIGATION_WAIT = 5.0  # seconds an announced navigation may take to replace the page (then the old page stays)
 INSTALL_HINT = "install them with `apt-get install -y chromium chromium-driver` (README, hiper/WebTask-v0)"
 _WATCHDOG = """
-while kill -0 "$HIPER_PARENT" 2>/dev/null; do sleep 1; done
+# The parent is gone once this shell is reparented (a killed parent may stay a zombie, which kill -0 still finds).
+while read -r _ _ _ ppid _ < /proc/$$/stat && [ "$ppid" = "$HIPER_PARENT" ]; do sleep 1; done
 kill -9 -"$HIPER_PGID" 2>/dev/null
 for f in /proc/[0-9]*/cmdline; do
   if grep -qsF "$HIPER_DIR" "$f"; then p=${f#/proc/}; kill -9 "${p%/cmdline}" 2>/dev/null; fi
@@ -122,6 +123,7 @@ class Browser:
         self._proxy_socket: socket.socket | None = None
         self._watchdog: subprocess.Popen | None = None
         self._browser_pid: int | None = None
+        self.healthy = False  # False once a driver call failed for another reason than the page
         self.start()
         _LIVE.add(self)
 
@@ -153,9 +155,13 @@ class Browser:
             self._kill_everything()
             raise BrowserError(f"Chromium did not start: {error}") from error
         self._start_watchdog()
+        self.healthy = True
         config = getattr(self.driver.command_executor, "client_config", None)
         if config is not None:
             config.timeout = self.timeout  # a hung browser fails a command instead of blocking for 120 s
+        # The viewport itself gets the window size (headless Chromium keeps ~140 px of it for window chrome).
+        metrics = {"width": self.window[0], "height": self.window[1], "deviceScaleFactor": 1, "mobile": False}
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
         self.driver.set_page_load_timeout(self.timeout)
         self.driver.set_script_timeout(self.timeout)
 
@@ -171,6 +177,7 @@ class Browser:
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
 
@@ -195,7 +202,7 @@ class Browser:
 
     def close(self) -> None:
         """Quit the driver and make sure no process of this browser survives (idempotent)."""
-        if self.driver is not None:
+        if self.driver is not None and self.healthy:  # a dead or hung one is killed: quit() would wait ~30 s
             config = getattr(self.driver.command_executor, "client_config", None)
             if config is not None:
                 config.timeout = 5
@@ -249,6 +256,8 @@ class Browser:
         ) as error:
             raise ActionFailed(error.msg or type(error).__name__) from error
         except Exception as error:
+            if "net::ERR_" not in str(error):  # a page that failed to load leaves the browser healthy
+                self.healthy = False
             raise BrowserError(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}") from error
 
     def open(self, url: str) -> str | None:
@@ -310,6 +319,7 @@ class Browser:
             if ready == "complete" and (not same or not announced or time.monotonic() > navigation_deadline):
                 return  # a new page, no navigation, or one that never came (a 204 answer, a cancelled load)
             if time.monotonic() > deadline:
+                self.healthy = False
                 raise BrowserError(f"the page did not finish loading in {self.timeout} s")
             time.sleep(0.01)
 

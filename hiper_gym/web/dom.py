@@ -55,7 +55,8 @@ function nameOf(el, role) {
   return squash(el.innerText || el.title || (el.querySelector("img[alt]") || {}).alt);
 }
 function emit(el, role) {
-  const inline = INLINE.has(getComputedStyle(el).display);  // a link in a sentence stays in its sentence
+  // A link or button in a sentence or table row stays there; a form field always gets a line of its own.
+  const inline = INLINE.has(getComputedStyle(el).display) && !["textbox", "combobox", "checkbox"].includes(role);
   if (!inline) flush();
   const id = next++;
   el.setAttribute(ATTR, String(id));

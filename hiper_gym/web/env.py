@@ -14,6 +14,7 @@ next reset works.
 from __future__ import annotations
 
 import io
+import re
 from typing import Any, SupportsFloat
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from hiper_gym.core import Milestone, StepOutcome, TextEnv
 from hiper_gym.web.actions import admissible_actions, check_action, parse_action
 from hiper_gym.web.browser import ActionFailed, Browser, BrowserError
-from hiper_gym.web.checks import Context, norm
+from hiper_gym.web.checks import Context
 from hiper_gym.web.dom import PageSnapshot
 from hiper_gym.web.server import SiteServer
 from hiper_gym.web.site import Site
@@ -243,11 +244,25 @@ class WebTaskEnv(TextEnv):
             verdict = judge(text, Context(self.page, self.site, self.params, self._steps))
             if verdict is not None:
                 return verdict
-        words = set(norm(text).replace("_", " ").split())
+        words = _words(text)
         best, best_share = None, 0.0
         for name, done in self._latched.items():
-            wanted = set(name.replace("_", " ").lower().split())
-            share = len(words & wanted) / len(wanted) if wanted else 0.0
+            wanted = _words(name)
+            share = sum(any(_alike(w, x) for x in words) for w in wanted) / len(wanted) if wanted else 0.0
             if share > best_share:
                 best, best_share = done, share
         return best if best_share >= 0.5 else None
+
+
+_STOP_WORDS = frozenset(
+    ["a", "an", "the", "to", "of", "in", "on", "at", "for", "and", "or", "with", "it", "my", "your", "this", "that"]
+)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower().replace("_", " ")) if w not in _STOP_WORDS}
+
+
+def _alike(a: str, b: str) -> bool:
+    """Equal, or one a prefix of the other of 3+ letters (log / logged, agree / agreed)."""
+    return a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)))

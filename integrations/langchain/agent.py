@@ -217,7 +217,7 @@ class HiperAgent(Runnable[Any, AIMessage]):
 
     def _make_env(self) -> Any:
         if self.tools is not None:
-            return ToolEnvironment(self.tools, success=self.success, tool_timeout=self.tool_timeout)
+            return ToolEnvironment(self.tools, success=self.success, tool_timeout=self.tool_timeout, **self.env_kwargs)
         if isinstance(self.env, str):
             if self._idle_envs:
                 return self._idle_envs.pop()
@@ -322,10 +322,10 @@ class HiperAgent(Runnable[Any, AIMessage]):
         if isinstance(inner, ToolEnvironment) and inner.finished:
             episode.answer = inner.answer
         if episode.stop_reason is None:
-            if episode.success and terminated:
-                episode.stop_reason = "success"
-            elif episode.answer is not None:
+            if episode.answer is not None:
                 episode.stop_reason = "finish"
+            elif episode.success and terminated:
+                episode.stop_reason = "success"
             elif terminated:
                 episode.stop_reason = "terminated"
             elif truncated or len(episode.turns) >= self.max_steps:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 import traceback
 from typing import Any
 
@@ -383,14 +384,23 @@ class _RayEnvActor:
 
 
 def init_ray(**kwargs: Any) -> Any:
-    """Import Ray (the `ray` extra) and start a local instance bound to 127.0.0.1 unless one is running."""
+    """Import Ray (the `ray` extra) and, unless one is running, start a local instance on 127.0.0.1 only.
+
+    Ray resolves 127.0.0.1 to the machine's routable address on Linux unless its single-machine mode is on, so a
+    local start sets RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 before Ray is imported. Join a cluster with
+    `init_ray(address=...)` (or call `ray.init` yourself first).
+    """
+    import sys
+
+    if "address" not in kwargs and "ray" not in sys.modules:
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray
     except ImportError as exc:
         raise ImportError("the Ray actor pool needs Ray: pip install 'hiper[ray]'") from exc
     if not ray.is_initialized():
-        options = {"include_dashboard": False, "_node_ip_address": "127.0.0.1", "log_to_driver": False}
-        ray.init(**{**options, **kwargs})
+        local = {} if "address" in kwargs else {"_node_ip_address": "127.0.0.1"}
+        ray.init(**{"include_dashboard": False, "log_to_driver": False, **local, **kwargs})
     return ray
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import gymnasium as gym
@@ -88,3 +89,83 @@ def test_engine_failure_ends_the_episode_and_the_next_reset_works(action):
 def test_a_worker_that_cannot_build_its_env_raises_clearly():
     with pytest.raises(EnvWorkerError, match="failed to start"):
         ProcessEnv(ENV, bogus_kwarg=1)
+
+
+# --- TextVectorEnv: sync, worker processes, Ray actors --------------------------------------------------------------
+
+
+def _vector(mode, n):
+    from hiper_gym.vector import make_vector_env
+
+    return make_vector_env(ENV, n, mode=mode)
+
+
+@pytest.mark.parametrize("mode", ["sync", "process"])
+def test_vector_env_steps_every_slot_with_lists_in_and_out(mode):
+    with _vector(mode, 3) as vec:
+        observations, infos = vec.reset(options=[{"start": 0}, {"start": 1}, {"start": 2}])
+        assert observations == ["n=0", "n=1", "n=2"] and all(i["task"] == "count to 3" for i in infos)
+        observations, rewards, terminated, truncated, _ = vec.step(["count"] * 3)
+        assert (
+            observations == ["n=1", "n=2", "n=3"] and rewards == [1.0, 2.0, 3.0] and terminated == [False, False, True]
+        )
+        assert truncated == [False] * 3
+        observations, _ = vec.reset(options={"start": 1}, indices=[2])
+        assert observations == ["n=1"] and vec.step(["count"], indices=[2])[0] == ["n=2"]
+        assert vec.call("admissible_actions", indices=[0]) == [["count", "raise", "die"]]
+
+
+@pytest.mark.parametrize("mode", ["sync", "process"])
+def test_a_failing_slot_ends_its_episode_and_the_others_go_on(mode):
+    actions = ["raise", "count"] if mode == "sync" else ["die", "count"]
+    with _vector(mode, 2) as vec:
+        vec.reset(options={"start": 0})
+        observations, rewards, terminated, _, infos = vec.step(actions)
+        assert terminated == [True, False] and rewards[0] == 0.0 and observations[1] == "n=1"
+        assert "env_error" in infos[0] and "env_error" not in infos[1] and infos[0]["won"] is False
+        assert vec.step(["count", "count"])[0][1] == "n=2"  # the failed slot stays ended until reset
+        assert vec.reset(options={"start": 2}, indices=[0])[0] == ["n=2"]
+        assert vec.step(["count", "count"])[0] == ["n=3", "n=3"]
+
+
+def test_a_failed_reset_gives_an_error_info_instead_of_raising():
+    with _vector("sync", 2) as vec:
+        observations, infos = vec.reset(options=[{"start": "x"}, {"start": 1}])
+        assert observations[0] == "" and "ValueError" in infos[0]["env_error"] and observations[1] == "n=1"
+        _, _, terminated, _, infos = vec.step(["count", "count"])
+        assert terminated == [True, False] and "reset failed" in infos[0]["env_error"]
+
+
+def test_seeds_are_offset_per_slot_and_lists_must_match_the_slots():
+    with _vector("sync", 2) as vec:
+        vec.reset(seed=7)
+        assert [env.unwrapped.np_random_seed for env in vec.envs] == [7, 8]
+        with pytest.raises(ValueError, match="expected 2"):
+            vec.step(["count"])
+    with pytest.raises(ValueError, match="mode"):
+        _vector("threads", 1)
+
+
+@pytest.mark.slow
+def test_ray_actor_pool_steps_and_contains_a_dead_actor(monkeypatch):
+    if importlib.util.find_spec("ray") is None:  # not importorskip: init_ray must be the first to import Ray
+        pytest.skip("the ray extra is not installed")
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # tests only: a throwaway local instance on 127.0.0.1
+    from hiper_gym.vector import RayTextVectorEnv, init_ray
+
+    ray = init_ray(num_cpus=2)
+
+    try:
+        vec = RayTextVectorEnv(ENV, 2)
+        assert vec.reset(options=[{"start": 0}, {"start": 2}])[0] == ["n=0", "n=2"]
+        observations, rewards, terminated, _, infos = vec.step(["count", "count"])
+        assert observations == ["n=1", "n=3"] and terminated == [False, True]
+        assert ray.util.get_node_ip_address() == "127.0.0.1"
+        vec.reset(options={"start": 0}, indices=[1])
+        observations, _, terminated, _, infos = vec.step(["die", "raise"], indices=[0, 1])
+        assert terminated == [True, True] and "env_error" in infos[0] and "engine bug" in infos[1]["env_error"]
+        assert vec.reset(options={"start": 1})[0] == ["n=1", "n=1"]  # the dead actor was replaced
+        assert vec.call("admissible_actions", indices=[1]) == [["count", "raise", "die"]]
+        vec.close()
+    finally:
+        ray.shutdown()

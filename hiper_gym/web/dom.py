@@ -20,6 +20,8 @@ SNAPSHOT_JS = r"""
 const ATTR = "data-hiper-id";
 for (const el of document.querySelectorAll("[" + ATTR + "]")) el.removeAttribute(ATTR);
 const lines = [], elements = [];
+const invalid = window.__hiperInvalid || new Map();
+window.__hiperInvalid = new Map();
 let cur = [], next = 1;
 const squash = s => (s || "").replace(/\s+/g, " ").trim();
 const flush = () => {  // inline pieces joined by spaces, without a space before closing punctuation
@@ -71,6 +73,7 @@ function emit(el, role) {
     info.value = el.selectedIndex >= 0 ? squash(el.options[el.selectedIndex].text) : "";
   }
   if (role === "link") info.href = el.getAttribute("href");
+  if (invalid.has(el)) info.invalid = invalid.get(el);  // the browser refused a submit: its tooltip, as text
   elements.push(info);
   if (inline) { cur.push("\u0000" + (id - 1) + "\u0000"); } else lines.push("\u0000" + (id - 1) + "\u0000");
 }
@@ -117,6 +120,7 @@ if (!window.__hiperHooked) {
     if (a && !e.defaultPrevented && !href.startsWith("#") && !href.startsWith("javascript:")) window.__hiperNav = true;
   });
   window.addEventListener("beforeunload", () => { window.__hiperNav = true; });
+  window.addEventListener("invalid", e => { window.__hiperInvalid.set(e.target, e.target.validationMessage); }, true);
 }
 for (const el of document.querySelectorAll("a[target], form[target]")) el.removeAttribute("target");  // one tab
 const active = document.activeElement && document.activeElement.getAttribute(ATTR);
@@ -142,6 +146,7 @@ class Element:
     checked: bool | None = None
     options: tuple[str, ...] | None = None
     href: str | None = None
+    invalid: str | None = None  # the browser's message when it refused to submit this field's form
 
     def describe(self) -> str:
         """The observation line: `[12] button "Buy Now"`, with value, state and options where they apply."""
@@ -157,6 +162,8 @@ class Element:
             text += f' value="{self.value}" options: ' + ", ".join(f'"{o}"' for o in self.options)
         if self.disabled:
             text += " (disabled)"
+        if self.invalid:
+            text += f" (invalid: {self.invalid})"
         return text
 
 
@@ -218,6 +225,7 @@ def parse_snapshot(raw: dict[str, Any]) -> PageSnapshot:
             checked=e.get("checked"),
             options=None if e.get("options") is None else tuple(str(o) for o in e["options"]),
             href=e.get("href"),
+            invalid=e.get("invalid"),
         )
         for e in raw.get("elements") or []
     )

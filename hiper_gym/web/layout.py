@@ -20,6 +20,7 @@ main{max-width:860px;margin:20px auto;background:#fff;padding:20px 28px;border-r
   box-shadow:0 1px 3px rgba(0,0,0,.12)}
 h1{font-size:22px;margin:0 0 12px}
 h2{font-size:18px;margin:18px 0 8px}
+.card h2{margin-top:0}
 label{display:block;margin:10px 0 4px;font-weight:600}
 label.inline{display:inline-flex;align-items:center;gap:6px;font-weight:normal;margin:4px 16px 4px 0}
 input[type=text],input[type=password],input[type=email],input[type=search],input[type=tel],select,textarea{
@@ -32,6 +33,8 @@ button:disabled{background:#cbd2d9;border-color:#cbd2d9;color:#52606d;cursor:def
 .notice{color:#05603a;background:#ecfdf3;border:1px solid #6ce9a6;padding:6px 10px;border-radius:4px;margin:8px 0}
 .muted{color:#616e7c}
 .row{display:flex;gap:12px;align-items:flex-end;flex-wrap:wrap}
+.row input,.row select{min-width:200px}
+.row button{margin:0}
 .card{border:1px solid #e4e7eb;border-radius:6px;padding:10px 14px;margin:10px 0}
 table{border-collapse:collapse;margin:8px 0}
 th,td{border:1px solid #e4e7eb;padding:6px 10px;text-align:left;vertical-align:top}
@@ -80,8 +83,9 @@ def checkbox(name: str, label: str, checked: bool = False) -> str:
 
 
 def form(action: str, inner: str, method: str = "post") -> str:
-    """A form around `inner`."""
-    return f'<form method="{esc(method)}" action="{esc(action)}">{inner}</form>'
+    """A form around `inner`; the browser's own validation is off, so the site's error messages (page text the
+    agent can read) are what a wrong field gets, not a tooltip outside the DOM."""
+    return f'<form method="{esc(method)}" action="{esc(action)}" novalidate>{inner}</form>'
 
 
 def messages(errors: Sequence[str] = (), notice: str | None = None) -> str:

@@ -96,6 +96,12 @@ class StoreSite(Site):
         )
         return form("/search", inner, "get")
 
+    def _item_list(self, ids: list[int]) -> str:
+        if not ids:
+            return "<p>No items.</p>"
+        items = "".join(f"<li>{esc(self.products[i]['name'])}: ${self.products[i]['price']:.2f}</li>" for i in ids)
+        return f"<ul>{items}</ul><p><b>Total: ${sum(self.products[i]['price'] for i in ids):.2f}</b></p>"
+
     @route("GET", "/")
     def home(self, request: Request) -> Response:
         body = "<h1>Find what you need</h1>" + self._search_form()
@@ -161,11 +167,11 @@ class StoreSite(Site):
     def checkout_page(self, request: Request) -> Response:
         self.state["checkout_visits"] += 1
         errors = [e for e in request.query.get("errors", "").split("|") if e]
-        items = "".join(f"<li>{esc(self.products[pid]['name'])}</li>" for pid in self.state["cart"])
+        items = self._item_list(self.state["cart"])
         inner = text_input("name", "Full name", request.query.get("name", "")) + text_input(
             "address", "Delivery address", request.query.get("address", "")
         )
-        body = f"<h1>Checkout</h1><h2>Items</h2><ul>{items or '<li>none</li>'}</ul>" + messages(errors)
+        body = f"<h1>Checkout</h1><h2>Items</h2>{items}" + messages(errors)
         body += form("/checkout", inner + '<p><button type="submit">Place order</button></p>')
         return self._page("Checkout", body)
 
@@ -186,9 +192,8 @@ class StoreSite(Site):
         if not number.isdigit() or not 0 < int(number) <= len(self.state["orders"]):
             return redirect("/")
         placed = self.state["orders"][int(number) - 1]
-        items = "".join(f"<li>{esc(self.products[pid]['name'])}</li>" for pid in placed["items"])
         body = f"<h1>Thank you, {esc(placed['name'])}!</h1>" + messages(notice=f"Order #{number} is placed.")
-        body += f"<ul>{items}</ul>"
+        body += self._item_list(placed["items"]) + f"<p>Delivery to: {esc(placed['address'])}</p>"
         return self._page("Order placed", body)
 
 

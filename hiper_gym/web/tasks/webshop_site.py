@@ -97,7 +97,8 @@ def render(session: Session, number: int) -> str:
     if pg.kind == "start":
         body = (
             f'<h1>Search the shop</h1><form method="get" action="/s/{number}/search" class="row">'
-            '<input type="search" name="q" aria-label="Search" placeholder="What are you looking for?">'
+            '<input type="search" name="q" aria-label="Search" placeholder="What are you looking for?" '
+            'style="flex:1">'
             '<button type="submit">Search</button></form>'
         )
         return page("WebShop", body, SITE_NAME, brand=BRAND)
@@ -138,7 +139,7 @@ def render(session: Session, number: int) -> str:
                 f'href="{esc(url(f"/s/{number}/click", key=v))}">{esc(v)}</a>'
                 for v in values
             )
-            body += f"<div><b>{esc(name)}</b><div>{links}</div></div>"
+            body += f'<div style="margin:8px 0 12px"><b>{esc(name)}</b><div>{links}</div></div>'
         body += (
             f"<h1>{esc(product.title)}</h1><p>Price: {esc(product.price_text)}</p><p>Rating: N.A.</p><p>"
             + "".join(_button(number, name, True) for name in P.SUB_PAGES)

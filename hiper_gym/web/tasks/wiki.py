@@ -154,7 +154,8 @@ class WikiSite(Site):
     @route("GET", "/answer")
     def answer_page(self, request: Request) -> Response:
         if self.state["answers"]:
-            return self._page("Answer", "<h1>Thank you</h1>" + messages(notice="Your answer has been recorded."))
+            notice = f"Your answer has been recorded: {self.state['answers'][0]}"
+            return self._page("Answer", "<h1>Thank you</h1>" + messages(notice=notice))
         inner = text_input("answer", "Answer") + '<p><button type="submit">Submit answer</button></p>'
         body = "<h1>Submit your answer</h1>" + form("/answer", inner)
         return self._page("Submit an answer", body)

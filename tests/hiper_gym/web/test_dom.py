@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hiper_gym.web.actions import parse_action
 from hiper_gym.web.browser import Browser
 from hiper_gym.web.dom import Element, PageSnapshot, parse_snapshot
 from hiper_gym.web.server import SiteServer
@@ -77,3 +78,25 @@ def test_the_live_page_reads_as_a_person_sees_it():
         '[10] link "Opens a tab"',
     )
     assert page.element(8).disabled and page.element(10).href == "/new"
+
+
+@pytest.mark.browser
+def test_a_form_the_browser_refuses_to_submit_shows_why():
+    server = SiteServer()
+    site = StaticSite(
+        {"/": '<form method="post"><input type="email" name="e" aria-label="Email"><button>Go</button></form>'}
+    )
+    server.serve(site)
+    browser = Browser()
+    try:
+        browser.open(server.url("/"))
+        page = browser.snapshot()
+        browser.perform(parse_action('type [1] "nope"'), page)
+        page = browser.snapshot()
+        browser.perform(parse_action("click [2]"), page)
+        page = browser.snapshot()
+        assert page.element(1).invalid and "(invalid: " in page.lines[0] and not site.state["forms"]
+        assert browser.snapshot().element(1).invalid is None  # shown once, as the tooltip is
+    finally:
+        browser.close()
+        server.close()

@@ -83,6 +83,50 @@ def _web_expert() -> Expert:
     return act
 
 
+def _alfworld_count(env: Any, split: str) -> int:
+    return len(env.unwrapped.games(split))
+
+
+def _alfworld_expert() -> Expert:
+    """The engine's plan, each action labelled with the milestone it leads to ("heat the apple")."""
+    from hiper_gym.alfworld.expert import PlanExpert
+
+    return PlanExpert()
+
+
+def _alfworld_subset(env: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The trials of n train tasks (a task: type, object, receptacle and room; its trials differ in where things
+    lie), two-milestone task types first, then the tasks with most trials; each task's trials split in half between
+    training and held out, so every held-out game is a task seen in training in a new layout."""
+    import collections
+    import random
+
+    from hiper_gym.alfworld.games import TASK_TYPES
+
+    games = env.unwrapped.index.games("train", TASK_TYPES)
+    per_task: dict[str, list[int]] = collections.defaultdict(list)
+    for i, game in enumerate(games):
+        per_task[game.task_folder].append(i)
+    two_milestones = ("pick_and_place_simple", "look_at_obj_in_light")
+
+    def simplicity(folder: str) -> tuple[bool, int, str]:
+        return not folder.startswith(two_milestones), -len(per_task[folder]), folder
+
+    rng = random.Random(seed)
+    train: list[int] = []
+    held_out: list[int] = []
+    for folder in sorted((f for f in per_task if len(per_task[f]) >= 2), key=simplicity)[:n]:
+        trials = list(per_task[folder])
+        rng.shuffle(trials)
+        half = len(trials) // 2
+        train += trials[:half]
+        held_out += trials[half:]
+    rng.shuffle(train)
+    rng.shuffle(held_out)
+    options = {"split": "train", "task_types": list(TASK_TYPES)}
+    return [{**options, "game_idx": i} for i in train], [{**options, "game_idx": i} for i in held_out]
+
+
 _SOURCES: dict[str, TaskSource] = {
     "hiper/WebShop-v0": TaskSource(
         env_family="webshop",
@@ -96,6 +140,13 @@ _SOURCES: dict[str, TaskSource] = {
         count=_web_count,
         options=lambda split, i: {"split": split, "index": i},
         expert=_web_expert,
+    ),
+    "hiper/ALFWorld-v0": TaskSource(
+        env_family="alfworld",
+        count=_alfworld_count,
+        options=lambda split, i: {"split": split, "game_idx": i},
+        expert=_alfworld_expert,
+        subset=_alfworld_subset,
     ),
 }
 

@@ -7,13 +7,11 @@ and structured-output tests skip themselves, as do those for inputs a text-only 
 
 from __future__ import annotations
 
-import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests
 
 from integrations.langchain import ChatHiper
 from tests.integrations.langchain.tiny_checkpoint import tiny_checkpoint
-
 
 
 class TestChatHiperUnit(ChatModelUnitTests):

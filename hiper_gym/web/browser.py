@@ -47,6 +47,7 @@ HEADLESS_FLAGS = (
     "--disable-dev-shm-usage",
     "--disable-extensions",
     "--mute-audio",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",  # WebRTC's UDP would not go through the proxy
 )
 RESOLVER_RULES = "MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"
 # Choose an option as a person's pick does (input and change events), in one round trip instead of Select's many.

@@ -63,6 +63,41 @@ def test_external_host_names_are_refused_and_loopback_loads(served):
         browser.close()
 
 
+def _remote_addresses(pids: list[int]) -> set[str]:
+    """Remote IPv4/IPv6 addresses (hex, as /proc/net shows them) of the sockets these processes hold."""
+    inodes = set()
+    for pid in pids:
+        fd_dir = Path(f"/proc/{pid}/fd")
+        for fd in fd_dir.iterdir() if fd_dir.exists() else []:
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    remotes = set()
+    for table in ("tcp", "tcp6", "udp", "udp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes:
+                remotes.add(fields[2].split(":")[0])
+    return remotes
+
+
+def test_the_browser_holds_no_socket_to_any_address_outside_loopback(served):
+    browser = Browser()
+    try:
+        browser.open(served.url("/"))
+        browser.open("http://example.com/")
+        remotes = _remote_addresses(processes_with(browser.workdir))
+    finally:
+        browser.close()
+    assert "0100007F" in remotes  # 127.0.0.1: the driver's and the site's connections are seen
+    unset = {"00000000", "0" * 32}  # 0.0.0.0 and :: (listening or unconnected sockets)
+    loopback = {a for a in remotes if len(a) == 8 and a.endswith("7F")} | {"0" * 24 + "01000000"}  # 127/8, ::1
+    assert remotes <= unset | loopback, remotes
+
+
 def test_close_stops_driver_browser_and_helpers():
     browser = Browser()
     driver_pid, browser_pid, workdir = browser.driver_pid, browser.pid, browser.workdir

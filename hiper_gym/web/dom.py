@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, unquote_plus, urlsplit
+from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 
 ID_ATTRIBUTE = "data-hiper-id"
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")  # where the script put element i; replaced by its description
@@ -183,6 +183,11 @@ class PageSnapshot:
         """The URL's path and query, decoded (`/search?q=red mug`): what the observation and URL checks show."""
         parts = urlsplit(self.url)
         return unquote(parts.path) + (f"?{unquote_plus(parts.query)}" if parts.query else "")
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The URL's query fields, decoded (first value of each)."""
+        return {k: v[0] for k, v in parse_qs(urlsplit(self.url).query).items()}
 
     @property
     def host(self) -> str:

@@ -72,7 +72,6 @@ class WebTaskEnv(TextEnv):
         self._latched: dict[str, bool] = {}
         self._won = self._ended = False
         self._score = 0.0
-        self._env_error: str | None = None
 
     # --- episode ----------------------------------------------------------------------------------------------
     def _reset_episode(self, options: dict[str, Any]) -> str:
@@ -85,7 +84,7 @@ class WebTaskEnv(TextEnv):
         self.instruction = self.web_task.instruction_text(self.params)
         self.site = self.web_task.make_site(self.params)
         self.server.serve(self.site)
-        self._steps, self._won, self._ended, self._score, self._env_error = 0, False, False, 0.0, None
+        self._steps, self._won, self._ended, self._score = 0, False, False, 0.0
         self._milestones = self.web_task.milestone_checks(self.params)
         self._latched = {name: False for name, _ in self._milestones}
         try:
@@ -137,14 +136,13 @@ class WebTaskEnv(TextEnv):
 
     def _fail(self, error: Exception) -> StepOutcome:
         """The browser died or hung: restart it (the next reset uses the new one) and end the episode."""
-        self._env_error = str(error)
         self._won, self._ended, self._score = False, True, 0.0
         try:
             self._restart_browser()
         except (BrowserError, OSError):
             self.browser = None  # the next reset starts one
         observation = f"Instruction: {self.instruction}\n\nThe browser failed ({error}). The episode is over."
-        return StepOutcome(observation, 0.0, True, False, self._extra(env_error=self._env_error))
+        return StepOutcome(observation, 0.0, True, False, self._extra(env_error=str(error)))
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
         """Apply an action; the episode is truncated at the task's step limit."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from hiper_gym.web.checks import Context, norm
 from hiper_gym.web.layout import esc, form, messages, page, select_input, text_input
@@ -179,7 +178,7 @@ def expert() -> Any:
             return step or click(page, "Confirm booking", "button"), "confirm the booking"
         if not page.path.startswith("/calendar"):
             return click(page, "Book an appointment", "link"), "open the appointment calendar"
-        shown = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+        shown = page.query
         if shown.get("doctor") != p["doctor"]:
             step = choose(page, "Doctor", p["doctor"])
             return step or click(page, "Show calendar", "button"), f"show the calendar of {p['doctor']}"

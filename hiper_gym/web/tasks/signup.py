@@ -150,7 +150,7 @@ class SignupSite(Site):
         if step not in STEPS or STEPS.index(step) > len(self.state["accepted"]):
             return redirect("/signup/account")
         self.state["attempts"] += 1
-        fields = {k: v for k, v in request.form.items()}
+        fields = dict(request.form)
         if step == "account":
             errors = account_errors(fields)
             keep = {k: fields.get(k, "") for k in ("name", "email", "password")}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from hiper_gym.web.checks import Context
 from hiper_gym.web.layout import esc, form, messages, page, select_input, text_input
@@ -239,7 +238,7 @@ def expert() -> Any:
                 continue
             label = f"search for {query}" if key == "first" else f"find the {p['colour'].lower()} mug"
             name = products[p[key]]["name"]
-            shown = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+            shown = page.query
             if page.path.startswith("/search") and (shown.get("q"), shown.get("dept"), shown.get("sort")) == (
                 query,
                 dept,

@@ -15,7 +15,7 @@ from hiper_gym.web.checks import Context, norm
 from hiper_gym.web.layout import esc, form, messages, page, text_input
 from hiper_gym.web.site import Request, Response, Site, redirect, route
 from hiper_gym.web.task import WebTask
-from hiper_gym.web.tasks.expert_steps import click, first, type_into
+from hiper_gym.web.tasks.expert_steps import click, type_into
 
 SITE_NAME = "Atlas Wiki"
 STEMS = ["Vel", "Quor", "Bri", "Tan", "Oru", "Lum", "Zen", "Kast", "Mira", "Dov", "Pel", "Sor"]
@@ -181,9 +181,7 @@ def expert() -> Any:
         if p["second"] in visited:
             if not page.path.startswith("/answer"):
                 return click(page, "Submit an answer", "link"), "submit the answer"
-            return first(type_into(page, "Answer", p["answer"])) or click(page, "Submit answer", "button"), (
-                "submit the answer"
-            )
+            return type_into(page, "Answer", p["answer"]) or click(page, "Submit answer", "button"), "submit the answer"
         if page.path == f"/wiki/{slug(p['company'])}":
             return click(page, p["second"], "link"), f"open the article on {p['second']}"
         if page.find(p["company"], "link") is not None:

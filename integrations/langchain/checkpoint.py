@@ -136,6 +136,8 @@ def resolve_checkpoint(path: str | Path, which: str = "latest") -> CheckpointSpe
             f"{p} is neither a run directory (config.yaml), a checkpoint (state.json + actor.pt) nor a model "
             "directory (config.json or adapter_config.json); pass the directory `python -m training.run` printed"
         )
+    if str(path).startswith(("/", "./", "../", "~")):
+        raise CheckpointError(f"{p} does not exist; pass the run directory `python -m training.run` printed")
     return CheckpointSpec(model=str(path))  # a hub id or a short name, resolved at load time
 
 

@@ -11,17 +11,17 @@ except ImportError as error:  # pragma: no cover - depends on the install
         "integrations.langchain needs langchain-core: pip install 'hiper[langchain]' (langchain-core>=1.4,<2)"
     ) from error
 
-from integrations.langchain.agent import (
+from integrations.langchain.agent import HiperAgent
+from integrations.langchain.chat_model import ChatHiper, HiperChatModel
+from integrations.langchain.checkpoint import CheckpointError, CheckpointSpec, PromptSettings, resolve_checkpoint
+from integrations.langchain.episode import (
     EVENT_ACTION,
     EVENT_END,
     EVENT_OBSERVATION,
     EVENT_SUBGOAL,
-    HiperAgent,
     Request,
     to_request,
 )
-from integrations.langchain.chat_model import ChatHiper, HiperChatModel
-from integrations.langchain.checkpoint import CheckpointError, CheckpointSpec, PromptSettings, resolve_checkpoint
 from integrations.langchain.tools_env import ToolEnvironment, admissible_actions, parse_action, render_action
 
 __all__ = [

@@ -19,13 +19,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import adispatch_custom_event, dispatch_custom_event
-from langchain_core.messages import AIMessage, BaseMessage, convert_to_messages
-from langchain_core.prompt_values import PromptValue
+from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import patch_config
 from langchain_core.tools import BaseTool
@@ -33,80 +32,14 @@ from langchain_core.tools import BaseTool
 from hiper_agents.policy import HierarchicalPolicy, PolicyStep
 from integrations.langchain.chat_model import ChatHiper
 from integrations.langchain.checkpoint import KNOWN_FAMILIES
-from integrations.langchain.tools_env import ToolEnvironment
-
-EVENT_SUBGOAL, EVENT_ACTION, EVENT_OBSERVATION, EVENT_END = (
-    "hiper_subgoal",
-    "hiper_action",
-    "hiper_observation",
-    "hiper_episode_end",
+from integrations.langchain.episode import (
+    EVENT_END,
+    EVENT_OBSERVATION,
+    Episode,
+    original_action,
+    to_request,
 )
-STOP_TEXT = {
-    "success": "the task is done",
-    "finish": "the agent finished",
-    "terminated": "the environment ended the episode",
-    "step_limit": "the step limit was reached",
-    "timeout": "the episode timed out",
-    "env_error": "the environment failed",
-}
-
-
-@dataclass
-class Request:
-    """One episode's input: the task text, and reset options and seed for a gym env."""
-
-    task: str
-    options: dict[str, Any] | None = None
-    seed: int | None = None
-
-
-def _task_of_messages(messages: Sequence[BaseMessage]) -> str:
-    humans = [m for m in messages if m.type == "human"]
-    return (humans[-1] if humans else messages[-1]).text if messages else ""
-
-
-def to_request(value: Any) -> Request:
-    """Read an agent input: {"task": ...}, a string, a PromptValue, a message or messages."""
-    if isinstance(value, Request):
-        return value
-    if isinstance(value, dict):
-        task = next((value[k] for k in ("task", "input", "question") if k in value), "")
-        inner = to_request(task) if not isinstance(task, str) else Request(task)
-        return Request(inner.task, value.get("options"), value.get("seed"))
-    if isinstance(value, str):
-        return Request(value)
-    if isinstance(value, PromptValue):
-        return Request(_task_of_messages(value.to_messages()))
-    if isinstance(value, BaseMessage):
-        return Request(value.text)
-    if isinstance(value, (list, tuple)):
-        return Request(_task_of_messages(convert_to_messages(value)))
-    raise TypeError(
-        f"HiperAgent input must be {{'task': str}}, a str, a PromptValue or messages; got {type(value).__name__}"
-    )
-
-
-@dataclass
-class Episode:
-    """One episode being played."""
-
-    index: int
-    request: Request
-    config: RunnableConfig
-    env: Any
-    observation: str = ""
-    info: dict[str, Any] = field(default_factory=dict)
-    started: float = field(default_factory=time.monotonic)
-    turns: list[dict[str, Any]] = field(default_factory=list)
-    stop_reason: str | None = None
-    success: bool = False
-    score: float = 0.0
-    answer: str | None = None
-
-    @property
-    def task(self) -> str:
-        """The task the policy sees (the env's own for a gym env)."""
-        return str(self.info.get("task") or self.request.task)
+from integrations.langchain.tools_env import ToolEnvironment
 
 
 def _family_of_env(env: Any) -> str | None:
@@ -264,114 +197,6 @@ class HiperAgent(Runnable[Any, AIMessage]):
             return None
         return self.episode_timeout - (time.monotonic() - episode.started)
 
-    @staticmethod
-    def _turn_events(episode: Episode, step: PolicyStep) -> list[tuple[str, dict[str, Any]]]:
-        turn = step.turn
-        base = {"episode": episode.index, "turn": step.turn_index}
-        events = []
-        if step.starts_segment:
-            events.append(
-                (
-                    EVENT_SUBGOAL,
-                    {**base, "subgoal": turn.subgoal, "switch": turn.switch, "previous_subgoal": step.subgoal_shown},
-                )
-            )
-        events.append(
-            (
-                EVENT_ACTION,
-                {
-                    **base,
-                    "action": _original_action(step),
-                    "subgoal": turn.subgoal,
-                    "valid": turn.valid,
-                    "admissible": turn.admissible,
-                },
-            )
-        )
-        return events
-
-    def _record(self, episode: Episode, step: PolicyStep, result: tuple[Any, ...] | BaseException) -> dict[str, Any]:
-        """Apply one env step's result to the episode; returns the observation event's data."""
-        if isinstance(result, BaseException):
-            observation, reward, terminated, truncated, info = (
-                f"Error: the environment failed: {result!r}",
-                0.0,
-                True,
-                False,
-                episode.info,
-            )
-            episode.stop_reason = "env_error"
-        else:
-            observation, reward, terminated, truncated, info = result
-        episode.observation, episode.info = observation, info
-        episode.turns.append(
-            {
-                "turn": step.turn_index,
-                "switch": step.turn.switch,
-                "subgoal": step.turn.subgoal,
-                "starts_segment": step.starts_segment,
-                "action": _original_action(step),
-                "observation": observation,
-                "reward": float(reward),
-                "valid": step.turn.valid,
-                "action_valid": bool(info.get("action_valid", True)),
-            }
-        )
-        episode.success, episode.score = bool(info.get("won", False)), float(info.get("score", 0.0))
-        inner = getattr(episode.env, "unwrapped", None)
-        if isinstance(inner, ToolEnvironment) and inner.finished:
-            episode.answer = inner.answer
-        if episode.stop_reason is None:
-            if episode.answer is not None:
-                episode.stop_reason = "finish"
-            elif episode.success and terminated:
-                episode.stop_reason = "success"
-            elif terminated:
-                episode.stop_reason = "terminated"
-            elif truncated or len(episode.turns) >= self.max_steps:
-                episode.stop_reason = "step_limit"
-            elif (remaining := self._remaining(episode)) is not None and remaining <= 0:
-                episode.stop_reason = "timeout"
-        return {
-            "episode": episode.index,
-            "turn": step.turn_index,
-            "observation": observation,
-            "reward": float(reward),
-            "done": episode.stop_reason is not None,
-        }
-
-    def _output(self, episode: Episode) -> AIMessage:
-        turns, reason = episode.turns, episode.stop_reason or "step_limit"
-        if episode.answer is not None:
-            content = episode.answer or "Finished."
-        else:
-            verdict = "Task completed" if episode.success else f"Task not completed: {STOP_TEXT.get(reason, reason)}"
-            content = f"{verdict} after {len(turns)} step(s) (score {episode.score:.2f}). Last observation: {episode.observation[-500:]}"
-        metadata = {
-            "model_name": self.chat.model_name,
-            "task": episode.task,
-            "success": episode.success,
-            "score": episode.score,
-            "stop_reason": reason,
-            "steps": len(turns),
-            "switches": sum(t["starts_segment"] for t in turns[1:]),
-            "subgoals": [t["subgoal"] for t in turns if t["starts_segment"]],
-            "actions": [t["action"] for t in turns],
-            "observations": [t["observation"] for t in turns],
-            "trajectory": turns,
-        }
-        return AIMessage(content=content, response_metadata=metadata, name=self.name)
-
-    def _end_event(self, episode: Episode) -> dict[str, Any]:
-        return {
-            "episode": episode.index,
-            "success": episode.success,
-            "score": episode.score,
-            "stop_reason": episode.stop_reason,
-            "steps": len(episode.turns),
-            "answer": episode.answer,
-        }
-
     def _reset(self, episode: Episode) -> None:
         options = {"task": episode.request.task} if self.tools is not None else episode.request.options
         episode.observation, episode.info = episode.env.reset(seed=episode.request.seed, options=options)
@@ -394,9 +219,9 @@ class HiperAgent(Runnable[Any, AIMessage]):
 
         def close(slot: int) -> None:
             episode = live.pop(slot)
-            dispatch_custom_event(EVENT_END, self._end_event(episode), config=episode.config)
+            dispatch_custom_event(EVENT_END, episode.end_event(), config=episode.config)
             self._release(episode.env)
-            done[episode.index] = self._output(episode)
+            done[episode.index] = episode.output(self.chat.model_name, self.name)
 
         fill()
         while live:
@@ -416,11 +241,11 @@ class HiperAgent(Runnable[Any, AIMessage]):
                 )
             round_index += 1
             for step in steps:
-                for name, data in self._turn_events(live[step.slot], step):
+                for name, data in live[step.slot].turn_events(step):
                     dispatch_custom_event(name, data, config=live[step.slot].config)
             for step, result in zip(steps, self._step_all([(live[s.slot], s) for s in steps])):
                 episode = live[step.slot]
-                data = self._record(episode, step, result)
+                data = episode.record(step, result, self.max_steps, self._remaining(episode))
                 dispatch_custom_event(EVENT_OBSERVATION, data, config=episode.config)
                 if episode.stop_reason is not None:
                     close(step.slot)
@@ -440,8 +265,8 @@ class HiperAgent(Runnable[Any, AIMessage]):
     def _step_all(self, pairs: list[tuple[Episode, PolicyStep]]) -> list[tuple[Any, ...] | BaseException]:
         if self.tools is not None and len(pairs) > 1:  # tool calls wait on I/O: run the round's calls together
             with ThreadPoolExecutor(max_workers=len(pairs), thread_name_prefix="hiper-step") as pool:
-                return list(pool.map(lambda p: self._step_one(p[0], _original_action(p[1])), pairs))
-        return [self._step_one(e, _original_action(s) if self.tools is not None else s.action) for e, s in pairs]
+                return list(pool.map(lambda p: self._step_one(p[0], original_action(p[1])), pairs))
+        return [self._step_one(e, original_action(s) if self.tools is not None else s.action) for e, s in pairs]
 
     def _invoke_one(self, value: Any, config: RunnableConfig, run_manager: Any) -> AIMessage:
         return self._play([value], [patch_config(config, callbacks=run_manager.get_child())])[0]
@@ -484,9 +309,9 @@ class HiperAgent(Runnable[Any, AIMessage]):
 
         async def close(slot: int) -> None:
             episode = live.pop(slot)
-            await adispatch_custom_event(EVENT_END, self._end_event(episode), config=episode.config)
+            await adispatch_custom_event(EVENT_END, episode.end_event(), config=episode.config)
             self._release(episode.env)
-            done[episode.index] = self._output(episode)
+            done[episode.index] = episode.output(self.chat.model_name, self.name)
 
         await fill()
         while live:
@@ -508,12 +333,12 @@ class HiperAgent(Runnable[Any, AIMessage]):
 
             steps = await asyncio.get_running_loop().run_in_executor(None, act)
             for step in steps:
-                for name, data in self._turn_events(live[step.slot], step):
+                for name, data in live[step.slot].turn_events(step):
                     await adispatch_custom_event(name, data, config=live[step.slot].config)
             results = await asyncio.gather(*(self._astep_one(live[s.slot], s) for s in steps))
             for step, result in zip(steps, results):
                 episode = live[step.slot]
-                data = self._record(episode, step, result)
+                data = episode.record(step, result, self.max_steps, self._remaining(episode))
                 await adispatch_custom_event(EVENT_OBSERVATION, data, config=episode.config)
                 if episode.stop_reason is not None:
                     await close(step.slot)
@@ -526,7 +351,7 @@ class HiperAgent(Runnable[Any, AIMessage]):
             if isinstance(inner, ToolEnvironment) and inner is episode.env:
                 inner.tool_config = episode.config
                 inner.deadline_timeout = self._remaining(episode)
-                return await inner.astep(_original_action(step))
+                return await inner.astep(original_action(step))
             return await asyncio.to_thread(self._step_one, episode, step.action)
         except Exception as error:
             return error
@@ -553,14 +378,3 @@ class HiperAgent(Runnable[Any, AIMessage]):
         return await self._abatch_with_config(
             self._abatch, inputs, config, return_exceptions=return_exceptions, run_type="chain"
         )
-
-
-def _original_action(step: PolicyStep) -> str:
-    """The action as the model wrote it (the parser lowercases actions; tool arguments keep their case)."""
-    span = step.turn.spans.get("action")
-    if span is None:
-        return step.action
-    start, end = span
-    text = step.response_text[start:end]
-    inner = text[len("<action>") : len(text) - len("</action>")] if len(text) >= 17 else text
-    return inner.strip() if inner.strip().lower() == step.action else step.action

@@ -6,6 +6,17 @@ Modules: `games` (splits, task types, data location), `engine` (the TextWorld en
 `expert_trajectories` for SFT). Importing this package does not import textworld; `env` needs the `alfworld` extra.
 """
 
+from hiper_gym.alfworld.expert import ExpertStep, ExpertTrajectory, PlanExpert, expert_trajectories
 from hiper_gym.alfworld.games import SPLITS, TASK_TYPES, GameIndex, GameRecord, load_games
 
-__all__ = ["SPLITS", "TASK_TYPES", "GameIndex", "GameRecord", "load_games"]
+__all__ = [
+    "SPLITS",
+    "TASK_TYPES",
+    "ExpertStep",
+    "ExpertTrajectory",
+    "GameIndex",
+    "GameRecord",
+    "PlanExpert",
+    "expert_trajectories",
+    "load_games",
+]

@@ -78,6 +78,7 @@ class EpisodeRecord:
     milestones_total: int = 0
     terminated: bool = False
     truncated: bool = False
+    env_error: str | None = None  # the env failed (a crashed worker or engine); the episode ended there
     steps: list[PolicyStep] | None = None  # kept only with run_episodes(keep_steps=True)
 
     @property
@@ -183,20 +184,58 @@ class EpisodeReport:
         }
 
 
-def _as_envs(envs: Any, num_envs: int) -> list[Any]:
-    if isinstance(envs, str):
-        import gymnasium as gym
+class _EnvSlots:
+    """Slots played in lock-step: a list of envs (stepped one by one) or a hiper_gym TextVectorEnv (stepped and
+    reset in one call per round, so worker processes or Ray actors step in parallel)."""
 
-        import hiper_gym  # noqa: F401  registers the hiper/ ids
+    def __init__(self, envs: Any, num_envs: int):
+        self.vector = None
+        self.envs: list[Any] = []
+        if isinstance(envs, str):
+            import gymnasium as gym
 
-        return [gym.make(envs) for _ in range(num_envs)]
-    if isinstance(envs, (list, tuple)):
-        if not envs:
-            raise ValueError("run_episodes needs at least one env")
-        return list(envs)
-    if hasattr(envs, "num_envs") and not hasattr(envs, "unwrapped"):
-        raise TypeError("gymnasium VectorEnv autoresets; pass a list of envs instead (one per parallel episode)")
-    return [envs]
+            import hiper_gym  # noqa: F401  registers the hiper/ ids
+
+            self.envs = [gym.make(envs) for _ in range(num_envs)]
+        elif isinstance(envs, (list, tuple)):
+            if not envs:
+                raise ValueError("run_episodes needs at least one env")
+            self.envs = list(envs)
+        elif _is_text_vector_env(envs):
+            self.vector = envs
+        elif hasattr(envs, "num_envs") and not hasattr(envs, "unwrapped"):
+            raise TypeError("gymnasium VectorEnv autoresets; pass a list of envs or a hiper_gym TextVectorEnv instead")
+        else:
+            self.envs = [envs]
+
+    def __len__(self) -> int:
+        return self.vector.num_envs if self.vector is not None else len(self.envs)
+
+    def reset(self, slots: list[int], seeds: list[int | None], options: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+        if self.vector is not None:
+            observations, infos = self.vector.reset(seed=seeds, options=options, indices=slots)
+            return list(zip(observations, infos))
+        return [self.envs[s].reset(seed=seed, options=opts) for s, seed, opts in zip(slots, seeds, options)]
+
+    def step(self, slots: list[int], actions: list[str]) -> list[tuple[str, float, bool, bool, dict[str, Any]]]:
+        if self.vector is not None:
+            return list(zip(*self.vector.step(actions, indices=slots))) if slots else []
+        return [self.envs[s].step(a) for s, a in zip(slots, actions)]
+
+    def turn_limit(self, slot: int, max_turns: int | None) -> int:
+        if max_turns is not None:
+            return max_turns
+        env = self.envs[slot] if self.vector is None else None
+        spec = getattr(env, "spec", None)
+        return getattr(spec, "max_episode_steps", None) or DEFAULT_MAX_TURNS
+
+
+def _is_text_vector_env(envs: Any) -> bool:
+    try:
+        from hiper_gym.vector import TextVectorEnv
+    except ImportError:  # pragma: no cover - hiper_gym ships with this package
+        return False
+    return isinstance(envs, TextVectorEnv)
 
 
 def _options_for(reset_options: Any, episode: int) -> dict[str, Any] | None:
@@ -207,13 +246,6 @@ def _options_for(reset_options: Any, episode: int) -> dict[str, Any] | None:
     if isinstance(reset_options, dict):
         return dict(reset_options)
     return dict(reset_options[episode])
-
-
-def _turn_limit(env: Any, max_turns: int | None) -> int:
-    if max_turns is not None:
-        return max_turns
-    spec = getattr(env, "spec", None)
-    return getattr(spec, "max_episode_steps", None) or DEFAULT_MAX_TURNS
 
 
 def run_episodes(
@@ -228,37 +260,44 @@ def run_episodes(
     num_envs: int = 1,
     keep_steps: bool = False,
 ) -> EpisodeReport:
-    """Play `n` episodes on `envs` (an env, a list of envs played in lock-step, or an env id made `num_envs` times)."""
+    """Play `n` episodes on `envs`: an env, a list of envs played in lock-step, a hiper_gym TextVectorEnv (the
+    sync, process or Ray pool of hiper_gym.vector), or an env id made `num_envs` times. A TextVectorEnv has no
+    TimeLimit per slot: pass `max_turns`."""
     from tqdm.auto import tqdm
 
-    env_list = _as_envs(envs, num_envs)
+    slots_env = _EnvSlots(envs, num_envs)
+    n_slots = len(slots_env)
     sampling = sampling or policy.default_sampling()
-    policy.reset(len(env_list))
-    observations: list[str] = [""] * len(env_list)
-    infos: list[dict[str, Any]] = [{} for _ in env_list]
-    records: list[EpisodeRecord | None] = [None] * len(env_list)
+    policy.reset(n_slots)
+    observations: list[str] = [""] * n_slots
+    infos: list[dict[str, Any]] = [{} for _ in range(n_slots)]
+    records: list[EpisodeRecord | None] = [None] * n_slots
     finished: list[EpisodeRecord] = []
     next_episode, rounds, tokens = 0, 0, 0
     started = time.perf_counter()
     bar = tqdm(total=n, disable=not progress, desc="episodes", leave=False)
 
-    def start(slot: int) -> None:
+    def start(slots: list[int]) -> None:
+        """Reset the given slots with the next episodes (in one call); slots past the last episode go idle."""
         nonlocal next_episode
-        records[slot] = None
-        if next_episode >= n:
-            return
-        episode, next_episode = next_episode, next_episode + 1
-        episode_seed = None if seed is None else seed + episode
-        observations[slot], infos[slot] = env_list[slot].reset(seed=episode_seed, options=_options_for(reset_options, episode))
-        policy.reset_slot(slot)
-        info = infos[slot]
-        records[slot] = EpisodeRecord(
-            episode=episode, seed=episode_seed, task=str(info.get("task", "")), task_type=info.get("task_type"),
-            milestones_total=len(info.get("milestones") or []), steps=[] if keep_steps else None,
-        )
+        chosen, episodes = [], []
+        for slot in slots:
+            records[slot] = None
+            if next_episode < n:
+                chosen.append(slot)
+                episodes.append(next_episode)
+                next_episode += 1
+        seeds = [None if seed is None else seed + e for e in episodes]
+        results = slots_env.reset(chosen, seeds, [_options_for(reset_options, e) for e in episodes])
+        for slot, episode, episode_seed, (obs, info) in zip(chosen, episodes, seeds, results):
+            observations[slot], infos[slot] = obs, info
+            policy.reset_slot(slot)
+            records[slot] = EpisodeRecord(
+                episode=episode, seed=episode_seed, task=str(info.get("task", "")), task_type=info.get("task_type"),
+                milestones_total=len(info.get("milestones") or []), steps=[] if keep_steps else None,
+            )
 
-    for slot in range(len(env_list)):
-        start(slot)
+    start(list(range(n_slots)))
     try:
         while any(r is not None for r in records):
             active = [slot for slot, r in enumerate(records) if r is not None]
@@ -267,10 +306,11 @@ def run_episodes(
                 round_sampling = replace(sampling, seed=(seed * 1_000_003 + rounds) % 2**31)
             steps = policy.act([observations[s] for s in active], [infos[s] for s in active], active, round_sampling)
             rounds += 1
-            for step in steps:
+            transitions = slots_env.step([step.slot for step in steps], [step.action for step in steps])
+            done_slots = []
+            for step, (obs, reward, terminated, truncated, info) in zip(steps, transitions):
                 slot, record = step.slot, records[step.slot]
                 assert record is not None
-                obs, reward, terminated, truncated, info = env_list[slot].step(step.action)
                 tokens += len(step.response_ids)
                 completed = list(info.get("milestones_completed") or [])
                 record.turns.append(_turn_record(step, float(reward), info, completed))
@@ -279,13 +319,17 @@ def run_episodes(
                 record.total_reward += float(reward)
                 record.milestones_hit += [m for m in completed if m not in record.milestones_hit]
                 observations[slot], infos[slot] = obs, info
-                out_of_turns = record.length >= _turn_limit(env_list[slot], max_turns)
+                out_of_turns = record.length >= slots_env.turn_limit(slot, max_turns)
                 if terminated or truncated or out_of_turns:
                     record.terminated, record.truncated = bool(terminated), bool(truncated or not terminated)
                     record.success, record.score = bool(info.get("won", False)), float(info.get("score", 0.0))
+                    if info.get("env_error"):
+                        record.env_error = str(info["env_error"])
                     finished.append(record)
                     bar.update(1)
-                    start(slot)
+                    done_slots.append(slot)
+            if done_slots:
+                start(done_slots)
     finally:
         bar.close()
     finished.sort(key=lambda r: r.episode)

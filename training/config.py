@@ -62,7 +62,8 @@ class EnvConfig:
     train_tasks: int = _f(0, "use only the first N tasks of the train split (0: all)", low=0)
     task_subset: int = _f(0, "train on half the tasks of N task families (WebShop: products) and evaluate on the "
                              "other half; 0: train on train_split, evaluate on eval.split", low=0)
-    workers: str = _f("inprocess", "where envs run: inprocess, multiprocess or ray", ("inprocess", "multiprocess", "ray"))
+    workers: str = _f("inprocess", "where rollout envs run: inprocess, multiprocess (one worker process per env) or ray "
+                      "(Ray actors; the ray extra)", ("inprocess", "multiprocess", "ray"))
 
 
 @dataclass

@@ -55,7 +55,7 @@ def stable_key(text: str) -> int:
 
 
 def collect(
-    envs: list[Any],
+    envs: Any,
     policy: HierarchicalPolicy,
     options: Sequence[dict[str, Any]],
     group_ids: Sequence[int],
@@ -63,14 +63,17 @@ def collect(
     seed: int,
     progress: bool = False,
     episode_ids: Sequence[int] | None = None,
+    max_turns: int | None = None,
 ) -> Rollout:
     """Play one episode per entry of `options` (reset options) and flatten every turn into a TurnSample.
+
+    `envs` is a list of envs or a hiper_gym TextVectorEnv (worker processes or Ray actors); see run_episodes.
 
     `episode_ids` name the episodes in the global batch (data-parallel ranks each play a share); default 0..n-1.
     """
     episode_ids = list(range(len(options))) if episode_ids is None else list(episode_ids)
     report = run_episodes(envs, policy, n=len(options), sampling=sampling, seed=seed, progress=progress,
-                          reset_options=list(options), num_envs=len(envs), keep_steps=True)
+                          reset_options=list(options), keep_steps=True, max_turns=max_turns)
     samples: list[TurnSample] = []
     for episode in report.episodes:
         steps = episode.steps or []

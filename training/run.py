@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from training.trainer import Trainer
 
-    trainer = Trainer(cfg, run_dir, resume=bool(args.resume), progress=not args.quiet)
-    summary = trainer.train()
+    with Trainer(cfg, run_dir, resume=bool(args.resume), progress=not args.quiet) as trainer:
+        summary = trainer.train()
     print(success_table(summary))
     print(f"run directory: {run_dir}")
     return 0

@@ -42,8 +42,9 @@ def _webshop_expert() -> Expert:
 
 
 def _webshop_subset(env: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Goals of n products, those with the simplest goals first (fewest options, then most goals); half of their goals
-    for training, the other half held out (new option values and price bounds of the same products)."""
+    """Goals of n products with several goals each, those with the simplest goals first (fewest options, then most
+    goals); every product's goals split in half between training and held out, so each held-out goal asks for a
+    product seen in training with other option values and price bounds."""
     import collections
     import random
 
@@ -56,12 +57,19 @@ def _webshop_subset(env: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], 
         indices = per_product[asin]
         return max(len(goals[i].goal_options) for i in indices), -len(indices), asin
 
-    products = set(sorted(per_product, key=simplicity)[:n])
-    chosen = [i for i, g in enumerate(goals) if g.asin in products]
-    random.Random(seed).shuffle(chosen)
-    half = len(chosen) // 2
-    options = [{"split": "all", "goal_idx": i} for i in chosen]
-    return options[:half], options[half:]
+    rng = random.Random(seed)
+    products = sorted((a for a in per_product if len(per_product[a]) >= 2), key=simplicity)[:n]
+    train: list[int] = []
+    held_out: list[int] = []
+    for asin in products:
+        indices = list(per_product[asin])
+        rng.shuffle(indices)
+        half = len(indices) // 2
+        train += indices[:half]
+        held_out += indices[half:]
+    rng.shuffle(train)
+    rng.shuffle(held_out)
+    return [{"split": "all", "goal_idx": i} for i in train], [{"split": "all", "goal_idx": i} for i in held_out]
 
 
 def _web_count(env: Any, split: str) -> int:
@@ -157,7 +165,16 @@ def register_task_source(env_id: str, source: TaskSource) -> None:
 
 
 def task_source(env_id: str) -> TaskSource:
-    """The TaskSource of a registered env id; unknown ids raise with the known ones listed."""
+    """The TaskSource of a registered env id; unknown ids raise with the known ones listed.
+
+    A "module:env-id" id (gymnasium's form, so worker processes import the module that registers the env) imports
+    the module first, which may register its task source.
+    """
+    if ":" in env_id:
+        import importlib
+
+        module, _, env_id = env_id.partition(":")
+        importlib.import_module(module)
     if env_id not in _SOURCES:
         raise KeyError(f"no task source for {env_id!r}; known: {sorted(_SOURCES)} (register_task_source adds one)")
     return _SOURCES[env_id]

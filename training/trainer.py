@@ -42,8 +42,6 @@ class Trainer:
 
         import hiper_gym  # noqa: F401  registers the hiper/ ids
 
-        if cfg.env.workers != "inprocess":  # hiper_gym.vector.ProcessEnv exists; the runner does not use it yet
-            raise ValueError(f"env.workers={cfg.env.workers!r} is not implemented yet; use env.workers=inprocess")
         if cfg.env.num_envs % cfg.env.group_n:
             raise ValueError(f"env.num_envs ({cfg.env.num_envs}) must be a multiple of env.group_n ({cfg.env.group_n})")
         self.cfg, self.run_dir = cfg, run_dir
@@ -52,7 +50,16 @@ class Trainer:
         run_dir.mkdir(parents=True, exist_ok=True)
         self.source = task_source(cfg.env.id)
         local_envs = len(shard(range(cfg.env.num_envs), self.dist))
-        self.envs = [gym.make(cfg.env.id, max_episode_steps=cfg.env.max_steps, **cfg.env.kwargs) for _ in range(local_envs)]
+        if cfg.env.workers == "inprocess":
+            self.envs = [gym.make(cfg.env.id, max_episode_steps=cfg.env.max_steps, **cfg.env.kwargs) for _ in range(local_envs)]
+            self.rollout_envs: Any = self.envs
+        else:  # one local env lists the tasks and runs the expert; rollouts step in workers, in parallel
+            from hiper_gym.vector import make_vector_env
+
+            self.envs = [gym.make(cfg.env.id, max_episode_steps=cfg.env.max_steps, **cfg.env.kwargs)]
+            mode = {"multiprocess": "process", "ray": "ray"}[cfg.env.workers]
+            self.rollout_envs = make_vector_env(cfg.env.id, local_envs, mode=mode, max_episode_steps=cfg.env.max_steps,
+                                                **cfg.env.kwargs)
         self.train_options, self.eval_options = self._tasks()
         latest = ckpt.latest_checkpoint(run_dir) if resume else None
         if resume and latest is None:
@@ -74,6 +81,19 @@ class Trainer:
         if latest is not None:
             self._load_optimizers(latest)
 
+    def close(self) -> None:
+        """Stop the rollout workers (processes or Ray actors); in-process envs are closed too."""
+        if self.rollout_envs is not self.envs:
+            self.rollout_envs.close()
+        for env in self.envs:
+            env.close()
+
+    def __enter__(self) -> Trainer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
     def _tasks(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Reset options of the training tasks and of the held-out evaluation tasks."""
         cfg, env = self.cfg, self.envs[0]
@@ -86,6 +106,9 @@ class Trainer:
             count = min(count, cfg.env.train_tasks) if cfg.env.train_tasks else count
             train = [self.source.options(cfg.env.train_split, i) for i in range(count)]
             held_out = [self.source.options(cfg.eval.split, i) for i in range(self.source.count(env, cfg.eval.split))]
+        if cfg.eval.episodes > len(held_out) and cfg.env.task_subset:
+            # A small subset has fewer held-out goals than episodes: replay them (each replay draws other samples).
+            held_out = [held_out[i % len(held_out)] for i in range(cfg.eval.episodes)]
         return train, held_out[: cfg.eval.episodes]
 
     def _make_backend(self) -> Any:
@@ -189,8 +212,9 @@ class Trainer:
         options = shard(self.eval_options, self.dist)
         sampling = SamplingParams(temperature=cfg.eval.temperature, top_p=1.0, max_new_tokens=cfg.rollout.max_new_tokens)
         with torch.random.fork_rng(devices=[]):
-            report = run_episodes(self.envs, self.policy, n=len(options), sampling=sampling, seed=cfg.seed + self.dist.rank,
-                                  progress=self.progress, reset_options=options, num_envs=len(self.envs))
+            report = run_episodes(self.rollout_envs, self.policy, n=len(options), sampling=sampling,
+                                  seed=cfg.seed + self.dist.rank, progress=self.progress, reset_options=options,
+                                  max_turns=cfg.env.max_steps)
         results = [r for part in gather_objects([(e.success, e.score) for e in report.episodes], self.dist) for r in part]
         successes = sum(s for s, _ in results)
         low, high = wilson_interval(successes, len(results))
@@ -211,8 +235,9 @@ class Trainer:
         started = time.perf_counter()
         self.models.actor.eval()
         mine = shard(range(len(options)), self.dist)  # this rank's episodes of the global batch
-        rollout = collect(self.envs, self.policy, [options[k] for k in mine], [groups[k] for k in mine], sampling,
-                          seed=cfg.seed * 100_003 + it + 7_919 * self.dist.rank, progress=self.progress, episode_ids=mine)
+        rollout = collect(self.rollout_envs, self.policy, [options[k] for k in mine], [groups[k] for k in mine], sampling,
+                          seed=cfg.seed * 100_003 + it + 7_919 * self.dist.rank, progress=self.progress, episode_ids=mine,
+                          max_turns=cfg.env.max_steps)
         rollout_s = time.perf_counter() - started
         gathered = gather_objects((rollout.samples, rollout.episode_stats()), self.dist)
         samples = sorted((s for part, _ in gathered for s in part), key=lambda s: (s.traj_id, s.turn_idx))

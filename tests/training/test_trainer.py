@@ -20,8 +20,8 @@ FAST = [
 
 def _run(tmp_path, name, *overrides, resume=False):
     cfg = load_config(overrides=[*FAST, *overrides])
-    trainer = Trainer(cfg, tmp_path / name, resume=resume, progress=False)
-    return trainer.train()
+    with Trainer(cfg, tmp_path / name, resume=resume, progress=False) as trainer:
+        return trainer.train()
 
 
 @pytest.mark.parametrize("algo", ["hiper", "ppo", "grpo", "gigpo"])
@@ -58,7 +58,26 @@ def test_resume_continues_exactly(tmp_path):
     assert resumed["after"]["eval/success"] == full["after"]["eval/success"]
 
 
-def test_unimplemented_env_workers_are_refused_not_ignored(tmp_path):
-    cfg = load_config(overrides=[*FAST, "env.workers=ray"])
-    with pytest.raises(ValueError, match="not implemented yet"):
-        Trainer(cfg, tmp_path / "w", progress=False)
+@pytest.mark.parametrize("workers", ["multiprocess", "ray"])
+def test_rollouts_in_workers_equal_in_process_rollouts(tmp_path, workers):
+    """The same seed gives the same run whether envs step in the trainer's process, in worker processes or in Ray
+    actors: rollout placement changes where envs run, never what they return."""
+    if workers == "ray":
+        pytest.importorskip("ray")
+        import os
+
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # tests only: a local instance bound to 127.0.0.1
+    env_id = f"tests.training.toy_env:{toy.ENV_ID}"  # the workers import the module that registers the toy env
+    _run(tmp_path, "local", "iterations=2", f"env.id={env_id}")
+    _run(tmp_path, workers, "iterations=2", f"env.id={env_id}", f"env.workers={workers}")
+    keys = ("success", "score", "turns", "episode_length", "loss/policy", "loss/value", "valid_ratio")
+    rows = {}
+    for name in ("local", workers):
+        lines = (tmp_path / name / "metrics.jsonl").read_text().splitlines()
+        rows[name] = [json.loads(line) for line in lines]
+    trained = {name: [r for r in rs if "loss/policy" in r] for name, rs in rows.items()}
+    assert len(trained[workers]) == 2
+    for a, b in zip(trained["local"], trained[workers]):
+        assert {k: a[k] for k in keys} == pytest.approx({k: b[k] for k in keys}, rel=1e-6, abs=1e-9)
+    evals = {name: [r["eval/success"] for r in rs if "eval/success" in r] for name, rs in rows.items()}
+    assert evals["local"] == evals[workers]

@@ -42,3 +42,34 @@ def test_webshop_expert_wins_and_labels_search_generically(webshop):
 def test_unknown_env_has_no_task_source():
     with pytest.raises(KeyError, match="register_task_source"):
         task_source("hiper/Nope-v0")
+
+
+@pytest.fixture(scope="module")
+def alfworld():
+    pytest.importorskip("textworld", reason="the alfworld extra is not installed")
+    env = gym.make("hiper/ALFWorld-v0")
+    yield env
+    env.close()
+
+
+def test_alfworld_subset_holds_out_other_trials_of_the_trained_tasks(alfworld):
+    source = task_source("hiper/ALFWorld-v0")
+    assert source.env_family == "alfworld" and source.count(alfworld, "valid_unseen") == 134
+    assert source.options("valid_seen", 3) == {"split": "valid_seen", "game_idx": 3}
+    train, held_out = source.subset(alfworld, 3, seed=0)
+    assert train and held_out and not {o["game_idx"] for o in train} & {o["game_idx"] for o in held_out}
+    games = alfworld.unwrapped.index.games("train")
+    task = {games[o["game_idx"]].task_folder for o in train}
+    assert len(task) == 3 and {games[o["game_idx"]].task_folder for o in held_out} == task
+    assert source.subset(alfworld, 3, seed=0) == (train, held_out) != source.subset(alfworld, 3, seed=1)
+
+
+def test_alfworld_expert_wins_with_milestone_labels(alfworld):
+    source = task_source("hiper/ALFWorld-v0")
+    alfworld.reset(options={"split": "valid_unseen", "task_types": ["pick_cool"], "game_idx": 0})
+    expert, labels, terminated, info = source.expert(), [], False, {}
+    while not terminated:
+        action, subgoal = expert(alfworld)
+        labels.append(subgoal)
+        _, _, terminated, _, info = alfworld.step(action)
+    assert info["won"] and labels[0] == labels[1] and any(label.startswith("cool the ") for label in labels)

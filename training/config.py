@@ -82,6 +82,8 @@ class AlgoConfig:
     gigpo_gamma: float = _f(0.95, "GiGPO step-return discount", low=0.0, high=1.0)
     gigpo_step_weight: float = _f(1.0, "GiGPO step-advantage weight", low=0.0)
     success_reward: float = _f(10.0, "reward on success (the env's own reward is only logged)")
+    reward_source: str = _f("success", "success: success_reward x won (the paper); env: success_reward x the env's own "
+                            "reward (WebShop's partial score, a denser signal for small models)", ("success", "env"))
     invalid_penalty: float = _f(-0.1, "added on each turn with an invalid format", high=0.0)
     keep_penalty: float = _f(0.0, "KEEP penalty (-0.3 ALFWorld, -3.5 WebShop in the paper)", high=0.0)
     keep_penalty_mode: str = _f("normalized", "normalized (keep_penalty / T per KEEP) or fixed", ("normalized", "fixed"))

@@ -42,8 +42,8 @@ def _webshop_expert() -> Expert:
 
 
 def _webshop_subset(env: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Goals of n products with several goals each, those with the simplest goals first (fewest options, then most
-    goals); every product's goals split in half between training and held out, so each held-out goal asks for a
+    """Goals of n products with several goals each, those with the simplest goals first (one-word option values, then
+    fewest options, then most goals); every product's goals split in half between training and held out, so each held-out goal asks for a
     product seen in training with other option values and price bounds."""
     import collections
     import random
@@ -53,9 +53,12 @@ def _webshop_subset(env: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], 
     for i, goal in enumerate(goals):
         per_product[goal.asin].append(i)
 
-    def simplicity(asin: str) -> tuple[int, int, str]:
+    def simplicity(asin: str) -> tuple[bool, int, int, str]:
         indices = per_product[asin]
-        return max(len(goals[i].goal_options) for i in indices), -len(indices), asin
+        # One-word option values ("navy", "vanilla") first: a tiny model copies one token from the instruction
+        # far sooner than a phrase ("60 x 80 inch").
+        one_word = all(str(v).isalpha() for i in indices for v in goals[i].goal_options.values())
+        return not one_word, max(len(goals[i].goal_options) for i in indices), -len(indices), asin
 
     rng = random.Random(seed)
     products = sorted((a for a in per_product if len(per_product[a]) >= 2), key=simplicity)[:n]

@@ -45,7 +45,8 @@ def estimator_config(cfg: RunConfig) -> Any:
 def shaping_config(cfg: RunConfig) -> RewardShaping:
     """The trainer's reward shaping (DESIGN §3)."""
     a = cfg.algo
-    return RewardShaping(a.success_reward, a.invalid_penalty, a.keep_penalty, a.keep_penalty_mode, a.consistency_penalty)
+    return RewardShaping(a.success_reward, a.invalid_penalty, a.keep_penalty, a.keep_penalty_mode, a.consistency_penalty,
+                         a.reward_source)
 
 
 

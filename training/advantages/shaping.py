@@ -9,6 +9,7 @@ import torch
 from training.advantages.batch import Layout, Tensor
 
 KEEP_PENALTY_MODES = ("normalized", "fixed")
+REWARD_SOURCES = ("success", "env")
 
 
 @dataclass
@@ -20,10 +21,15 @@ class RewardShaping:
     keep_penalty: float = 0.0  # -0.3 ALFWorld, -3.5 WebShop in the paper's runs
     keep_penalty_mode: str = "normalized"  # normalized: keep_penalty / T per KEEP turn; fixed: per KEEP turn
     consistency_penalty: float = -0.3  # a KEEP turn whose subgoal differs from the previous turn's
+    # success: success_reward x won (the paper's runs); env: success_reward x the env's own reward (WebShop's partial
+    # score on buy: a dense signal for small models that rarely win; ALFWorld's reward is won, so both agree there)
+    reward_source: str = "success"
 
     def __post_init__(self) -> None:
         if self.keep_penalty_mode not in KEEP_PENALTY_MODES:
             raise ValueError(f"keep_penalty_mode must be one of {KEEP_PENALTY_MODES}, got {self.keep_penalty_mode!r}")
+        if self.reward_source not in REWARD_SOURCES:
+            raise ValueError(f"reward_source must be one of {REWARD_SOURCES}, got {self.reward_source!r}")
 
 
 def shape_rewards(lay: Layout, shaping: RewardShaping) -> Tensor:
@@ -31,6 +37,8 @@ def shape_rewards(lay: Layout, shaping: RewardShaping) -> Tensor:
     b = lay.batch
     if shaping.success_reward is None:
         reward = b.reward.to(torch.float64).clone()
+    elif shaping.reward_source == "env":
+        reward = b.reward.to(torch.float64) * shaping.success_reward
     else:
         won = lay.flag(b.won, default=False)
         reward = won.to(torch.float64) * shaping.success_reward

@@ -17,6 +17,8 @@ from training.advantages import (
     compute_gae,
     compute_hae,
 )
+from training.advantages.batch import layout
+from training.advantages.shaping import shape_rewards
 
 RAW = RewardShaping(success_reward=None, invalid_penalty=0.0, keep_penalty=0.0, consistency_penalty=0.0)
 
@@ -176,3 +178,21 @@ def test_bad_config_values_are_rejected():
         HAEConfig(lam_seg=1.5)
     with pytest.raises(ValueError, match="keep_penalty_mode"):
         RewardShaping(keep_penalty_mode="sometimes")
+
+
+def test_env_reward_source_scales_the_envs_own_reward():
+    """reward_source=env gives success_reward x the env's reward (WebShop's partial score), penalties added on top."""
+    batch = TurnBatch(
+        traj_id=torch.tensor([0, 0, 1]), turn_idx=torch.tensor([0, 1, 0]),
+        reward=torch.tensor([0.0, 0.8, 1.0]), done=torch.tensor([False, True, True]),
+        truncated=torch.tensor([False, False, False]), switch=torch.tensor([True, True, True]),
+        won=torch.tensor([False, False, True]), valid=torch.tensor([True, False, True]),
+        v_high=torch.zeros(3), v_low=torch.zeros(3), v_term=torch.zeros(3),
+    )
+    lay = layout(batch)
+    shaped = shape_rewards(lay, RewardShaping(success_reward=10.0, reward_source="env"))
+    assert shaped.tolist() == pytest.approx([0.0, 8.0 - 0.1, 10.0])
+    success_only = shape_rewards(lay, RewardShaping(success_reward=10.0))
+    assert success_only.tolist() == pytest.approx([0.0, -0.1, 10.0])
+    with pytest.raises(ValueError, match="reward_source"):
+        RewardShaping(reward_source="score")

@@ -41,12 +41,32 @@ def _webshop_expert() -> Expert:
     return act
 
 
+def split_families(
+    families: dict[str, list[int]], n: int, key: Callable[[str], Any], seed: int
+) -> tuple[list[int], list[int]]:
+    """Task indices of the first n families (by `key`) with at least two tasks, each family's tasks split in half
+    between training and held out (shuffled by `seed`), so every held-out task has siblings in training."""
+    import random
+
+    rng = random.Random(seed)
+    train: list[int] = []
+    held_out: list[int] = []
+    for family in sorted((f for f in families if len(families[f]) >= 2), key=key)[:n]:
+        members = list(families[family])
+        rng.shuffle(members)
+        half = len(members) // 2
+        train += members[:half]
+        held_out += members[half:]
+    rng.shuffle(train)
+    rng.shuffle(held_out)
+    return train, held_out
+
+
 def _webshop_subset(env: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Goals of n products with several goals each, those with the simplest goals first (one-word option values, then
-    fewest options, then most goals); every product's goals split in half between training and held out, so each held-out goal asks for a
-    product seen in training with other option values and price bounds."""
+    fewest options, then most goals); every product's goals split in half between training and held out, so each
+    held-out goal asks for a product seen in training with other option values and price bounds."""
     import collections
-    import random
 
     goals = env.unwrapped.world.goals
     per_product: dict[str, list[int]] = collections.defaultdict(list)
@@ -60,18 +80,7 @@ def _webshop_subset(env: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], 
         one_word = all(str(v).isalpha() for i in indices for v in goals[i].goal_options.values())
         return not one_word, max(len(goals[i].goal_options) for i in indices), -len(indices), asin
 
-    rng = random.Random(seed)
-    products = sorted((a for a in per_product if len(per_product[a]) >= 2), key=simplicity)[:n]
-    train: list[int] = []
-    held_out: list[int] = []
-    for asin in products:
-        indices = list(per_product[asin])
-        rng.shuffle(indices)
-        half = len(indices) // 2
-        train += indices[:half]
-        held_out += indices[half:]
-    rng.shuffle(train)
-    rng.shuffle(held_out)
+    train, held_out = split_families(per_product, n, simplicity, seed)
     return [{"split": "all", "goal_idx": i} for i in train], [{"split": "all", "goal_idx": i} for i in held_out]
 
 
@@ -110,7 +119,6 @@ def _alfworld_subset(env: Any, n: int, seed: int) -> tuple[list[dict[str, Any]],
     lie), two-milestone task types first, then the tasks with most trials; each task's trials split in half between
     training and held out, so every held-out game is a task seen in training in a new layout."""
     import collections
-    import random
 
     from hiper_gym.alfworld.games import TASK_TYPES
 
@@ -123,17 +131,7 @@ def _alfworld_subset(env: Any, n: int, seed: int) -> tuple[list[dict[str, Any]],
     def simplicity(folder: str) -> tuple[bool, int, str]:
         return not folder.startswith(two_milestones), -len(per_task[folder]), folder
 
-    rng = random.Random(seed)
-    train: list[int] = []
-    held_out: list[int] = []
-    for folder in sorted((f for f in per_task if len(per_task[f]) >= 2), key=simplicity)[:n]:
-        trials = list(per_task[folder])
-        rng.shuffle(trials)
-        half = len(trials) // 2
-        train += trials[:half]
-        held_out += trials[half:]
-    rng.shuffle(train)
-    rng.shuffle(held_out)
+    train, held_out = split_families(per_task, n, simplicity, seed)
     options = {"split": "train", "task_types": list(TASK_TYPES)}
     return [{**options, "game_idx": i} for i in train], [{**options, "game_idx": i} for i in held_out]
 

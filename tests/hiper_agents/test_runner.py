@@ -108,4 +108,7 @@ def test_tiny_model_plays_alfworld_episodes(tiny_model, tiny_tokenizer):
             env.close()
     assert report.n == 2 and all(e.length == 50 and e.truncated or e.success for e in report.episodes)
     assert all(e.milestones_total >= 2 and e.task_type and e.task for e in report.episodes)
-    assert all(t.action and isinstance(t.action_valid, bool) for e in report.episodes for t in e.turns)
+    turns = [t for e in report.episodes for t in e.turns]
+    assert all(isinstance(t.action, str) and isinstance(t.action_valid, bool) for t in turns)
+    # A random model may write an empty <action></action>: the env gets "" and refuses it, the episode goes on.
+    assert all(not t.action_valid for t in turns if not t.action.strip())

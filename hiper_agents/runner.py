@@ -231,10 +231,8 @@ class _EnvSlots:
 
 
 def _is_text_vector_env(envs: Any) -> bool:
-    try:
-        from hiper_gym.vector import TextVectorEnv
-    except ImportError:  # pragma: no cover - hiper_gym ships with this package
-        return False
+    from hiper_gym.vector import TextVectorEnv  # imported here: only runs that pass a vector env need it
+
     return isinstance(envs, TextVectorEnv)
 
 

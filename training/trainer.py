@@ -50,13 +50,14 @@ class Trainer:
         run_dir.mkdir(parents=True, exist_ok=True)
         self.source = task_source(cfg.env.id)
         local_envs = len(shard(range(cfg.env.num_envs), self.dist))
+        make = lambda: gym.make(cfg.env.id, max_episode_steps=cfg.env.max_steps, **cfg.env.kwargs)  # noqa: E731
         if cfg.env.workers == "inprocess":
-            self.envs = [gym.make(cfg.env.id, max_episode_steps=cfg.env.max_steps, **cfg.env.kwargs) for _ in range(local_envs)]
+            self.envs = [make() for _ in range(local_envs)]
             self.rollout_envs: Any = self.envs
         else:  # one local env lists the tasks and runs the expert; rollouts step in workers, in parallel
             from hiper_gym.vector import make_vector_env
 
-            self.envs = [gym.make(cfg.env.id, max_episode_steps=cfg.env.max_steps, **cfg.env.kwargs)]
+            self.envs = [make()]
             mode = {"multiprocess": "process", "ray": "ray"}[cfg.env.workers]
             self.rollout_envs = make_vector_env(cfg.env.id, local_envs, mode=mode, max_episode_steps=cfg.env.max_steps,
                                                 **cfg.env.kwargs)

@@ -47,6 +47,8 @@ class CriticConfig:
     backbone: str = _f("actor", "'actor': a copy of the actor's initial model; else a Hugging Face id or local path")
     lr: float = _f(1e-5, "critic learning rate", low=0.0)
     value_clip: float = _f(0.5, "clip range of the value loss", low=0.0)
+    warmup_iterations: int = _f(0, "the first N iterations train only the critic (verl's critic_warmup): HAE's executor "
+                                "advantages lean on V_high and V_low, which are noise while the critic is fresh", low=0)
 
 
 @dataclass

@@ -117,16 +117,19 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
 
     stats: dict[str, list[float]] = {"pg": [], "kl": [], "entropy": [], "clip_frac": [], "value": []}
     generator = torch.Generator().manual_seed(cfg.seed * 31 + iteration)
+    # During the critic warm-up the actor keeps its weights: only the value heads and backbone learn.
+    actor_steps = models.critic is None or iteration > cfg.critic.warmup_iterations
     models.actor.train()
     for _ in range(cfg.optim.ppo_epochs):
         order = torch.randperm(len(samples), generator=generator).tolist()
         for start in range(0, len(order), cfg.optim.mini_batch_turns):
-            step = _mini_batch_step(trainer, batch, order[start : start + cfg.optim.mini_batch_turns])
+            step = _mini_batch_step(trainer, batch, order[start : start + cfg.optim.mini_batch_turns], actor_steps)
             for key, value in step.items():
                 stats[key].append(value)
     models.actor.eval()
 
     row: dict[str, Any] = {
+        "actor_updated": float(actor_steps),
         "loss/policy": float(np.mean(stats["pg"])), "kl": float(np.mean(stats["kl"])),
         "entropy": float(np.mean(stats["entropy"])), "clip_frac": float(np.mean(stats["clip_frac"])),
         "reward/shaped_mean": float(adv.rewards.mean()),
@@ -147,8 +150,9 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
     return row
 
 
-def _mini_batch_step(trainer: Trainer, b: UpdateBatch, indices: list[int]) -> dict[str, float]:
-    """One optimiser step on a mini-batch of global turn indices; returns its token-mean stats over all ranks."""
+def _mini_batch_step(trainer: Trainer, b: UpdateBatch, indices: list[int], actor_step: bool = True) -> dict[str, float]:
+    """One optimiser step on a mini-batch of global turn indices (the critic's alone when not `actor_step`); returns
+    its token-mean stats over all ranks."""
     cfg, models = trainer.cfg, trainer.models
     pad_id, device, micro = trainer._pad_id(models.tokenizer), models.device, cfg.optim.micro_batch_turns
     temperature = cfg.rollout.temperature or 1.0
@@ -164,18 +168,19 @@ def _mini_batch_step(trainer: Trainer, b: UpdateBatch, indices: list[int]) -> di
     for start in range(0, len(mine), micro):
         chunk = mine[start : start + micro]
         turns = [b.samples[i] for i in chunk]
-        with autocast:
-            logp, entropy, resp_mask = response_logprobs(models.actor, turns, pad_id, device, temperature)
-        width = logp.shape[1]
-        mask = b.tok_mask[chunk, :width].to(device) & resp_mask
-        old = _pad([b.old_logp[i] for i in chunk], width).to(device)
-        ref = _pad([b.ref_logp[i] for i in chunk], width).to(device) if b.ref_logp is not None else None
-        terms = policy_loss(logp.float(), old, ref, entropy.float(), b.tok_adv[chunk, :width].to(device), mask,
-                            cfg.optim.clip_eps, cfg.optim.dual_clip, cfg.optim.kl_coef, cfg.optim.entropy_coef)
-        share = float(mask.sum()) / total_tokens
-        (terms.loss * share).backward()
-        for key in ("pg", "kl", "entropy", "clip_frac"):
-            stats[key] += float(getattr(terms, key)) * share
+        if actor_step:
+            with autocast:
+                logp, entropy, resp_mask = response_logprobs(models.actor, turns, pad_id, device, temperature)
+            width = logp.shape[1]
+            mask = b.tok_mask[chunk, :width].to(device) & resp_mask
+            old = _pad([b.old_logp[i] for i in chunk], width).to(device)
+            ref = _pad([b.ref_logp[i] for i in chunk], width).to(device) if b.ref_logp is not None else None
+            terms = policy_loss(logp.float(), old, ref, entropy.float(), b.tok_adv[chunk, :width].to(device), mask,
+                                cfg.optim.clip_eps, cfg.optim.dual_clip, cfg.optim.kl_coef, cfg.optim.entropy_coef)
+            share = float(mask.sum()) / total_tokens
+            (terms.loss * share).backward()
+            for key in ("pg", "kl", "entropy", "clip_frac"):
+                stats[key] += float(getattr(terms, key)) * share
         if models.critic is not None:
             predicted = models.critic(*critic_inputs(turns, pad_id, device)).float()
             loss = torch.zeros((), device=device)
@@ -188,10 +193,11 @@ def _mini_batch_step(trainer: Trainer, b: UpdateBatch, indices: list[int]) -> di
                     cfg.critic.value_clip)
             loss.backward()
             stats["value"] += float(loss.detach())
-    actor_params = [p for p in models.actor.parameters() if p.requires_grad]
-    sum_gradients(actor_params, trainer.dist)
-    torch.nn.utils.clip_grad_norm_(actor_params, cfg.optim.max_grad_norm)
-    trainer.actor_opt.step()
+    if actor_step:
+        actor_params = [p for p in models.actor.parameters() if p.requires_grad]
+        sum_gradients(actor_params, trainer.dist)
+        torch.nn.utils.clip_grad_norm_(actor_params, cfg.optim.max_grad_norm)
+        trainer.actor_opt.step()
     if trainer.critic_opt is not None:
         sum_gradients(models.critic.parameters(), trainer.dist)
         torch.nn.utils.clip_grad_norm_(models.critic.parameters(), cfg.optim.max_grad_norm)

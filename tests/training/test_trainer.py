@@ -81,3 +81,23 @@ def test_rollouts_in_workers_equal_in_process_rollouts(tmp_path, workers):
         assert {k: a[k] for k in keys} == pytest.approx({k: b[k] for k in keys}, rel=1e-6, abs=1e-9)
     evals = {name: [r["eval/success"] for r in rs if "eval/success" in r] for name, rs in rows.items()}
     assert evals["local"] == evals[workers]
+
+
+def test_critic_warmup_moves_only_the_critic(tmp_path):
+    """critic.warmup_iterations=1: iteration 1 changes the critic and leaves the actor as it was; iteration 2 moves
+    the actor too."""
+    import torch
+
+    cfg = load_config(overrides=[*FAST, "critic.warmup_iterations=1", "iterations=2"])
+    with Trainer(cfg, tmp_path / "warm", progress=False) as trainer:
+        def snapshot(module):
+            return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+        actor, critic = snapshot(trainer.models.actor), snapshot(trainer.models.critic)
+        row = trainer.iteration(1)
+        assert row["actor_updated"] == 0.0
+        assert all(torch.equal(v, trainer.models.actor.state_dict()[k]) for k, v in actor.items())
+        assert any(not torch.equal(v, trainer.models.critic.state_dict()[k]) for k, v in critic.items())
+        row = trainer.iteration(2)
+        assert row["actor_updated"] == 1.0
+        assert any(not torch.equal(v, trainer.models.actor.state_dict()[k]) for k, v in actor.items())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from hiper_gym.core import Milestone, StepOutcome, TextEnv, register_text_env
 from training.tasks import TaskSource, register_task_source
 
@@ -62,4 +64,28 @@ register_text_env("ToyKeyDoor-v0", f"{__name__}:ToyKeyDoorEnv", max_episode_step
 register_task_source(ENV_ID, TaskSource(
     env_family="web", count=lambda env, split: 30 if split == "train" else 9,
     options=lambda split, i: {"task": i}, expert=lambda: _expert,
+))
+
+
+# The same task with a blind expert: it takes a key of a random colour and opens that door. SFT on its episodes
+# teaches the turn format and the plan, not which colour to take; only the reward tells that (test_learning.py).
+BLIND_ENV_ID = "hiper/ToyKeyDoorBlind-v0"
+_blind_rng = random.Random(0)
+
+
+def _blind_expert():
+    colour = _blind_rng.choice(COLOURS)
+
+    def act(env):
+        if env.unwrapped.key != colour:
+            return f"take {colour} key", f"get the {colour} key"
+        return f"open {colour} door", f"open the {colour} door"
+
+    return act
+
+
+register_text_env("ToyKeyDoorBlind-v0", f"{__name__}:ToyKeyDoorEnv", max_episode_steps=6)
+register_task_source(BLIND_ENV_ID, TaskSource(
+    env_family="web", count=lambda env, split: 60 if split == "train" else 150,
+    options=lambda split, i: {"task": i + (0 if split == "train" else 1000)}, expert=_blind_expert,
 ))

@@ -106,9 +106,12 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
     models.actor.eval()
     values = _global_values(trainer, samples, owned)
     adv = compute_advantages(cfg.algo.name, turn_batch(samples, values), estimator_config(cfg), shaping_config(cfg))
-    old_logp = _owned_map(lambda b: batched_logprobs(models.actor, b, pad_id, device, temperature, micro), samples, owned)
+    # During the critic warm-up the actor keeps its weights (verl's critic_warmup): no pi_old or reference needed.
+    actor_steps = models.critic is None or iteration > cfg.critic.warmup_iterations
+    old_logp = (_owned_map(lambda b: batched_logprobs(models.actor, b, pad_id, device, temperature, micro), samples, owned)
+                if actor_steps else {})
     ref_logp = (_owned_map(lambda b: _reference_logprobs(trainer, b, pad_id, device, temperature, micro), samples, owned)
-                if cfg.optim.kl_coef > 0 else None)
+                if cfg.optim.kl_coef > 0 and actor_steps else None)
     width = max(len(s.response_ids) for s in samples)
     tok_adv, tok_mask = token_advantages(adv, [s.spans for s in samples], [len(s.response_ids) for s in samples], width)
     batch = UpdateBatch(samples, owned, adv, values, old_logp, ref_logp, tok_adv, tok_mask)
@@ -117,8 +120,6 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
 
     stats: dict[str, list[float]] = {"pg": [], "kl": [], "entropy": [], "clip_frac": [], "value": []}
     generator = torch.Generator().manual_seed(cfg.seed * 31 + iteration)
-    # During the critic warm-up the actor keeps its weights: only the value heads and backbone learn.
-    actor_steps = models.critic is None or iteration > cfg.critic.warmup_iterations
     models.actor.train()
     for _ in range(cfg.optim.ppo_epochs):
         order = torch.randperm(len(samples), generator=generator).tolist()

@@ -3,6 +3,8 @@
 The toy key-and-door task's blind expert takes a key of a random colour, so SFT on its episodes teaches the turn
 format and the plan (take a key, open its door) but not which colour the task asks: success after SFT is near
 chance (1/3). HiPER updates on the env's sparse success reward must then learn to take the asked colour.
+Measured (seed 0, 2 cores, ~1 min): held-out success 0.37 [0.30, 0.45] after SFT, 0.73 [0.66, 0.80] after 20 HiPER
+iterations. Before the tiny models' init was scaled to hidden**-0.5 this stayed at chance (README).
 """
 
 from __future__ import annotations
@@ -25,10 +27,6 @@ LEARN = [
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "known gap (README, trainer): measured 0.16 -> 0.14-0.16 held-out success after 20-30 HiPER iterations at actor "
-    "lr 3e-4 (with or without a critic warm-up), collapse to 0 at 1e-3; flat PPO is not reliably better in this "
-    "budget (0.16 -> 0.30, 0.11 -> 0.21, 0.23 -> 0.13 on three variants)"))
 def test_hiper_raises_success_over_the_warm_start(tmp_path):
     cfg = load_config(overrides=LEARN)
     with Trainer(cfg, tmp_path / "learn", progress=False) as trainer:

@@ -35,8 +35,14 @@ def _webshop_expert() -> Expert:
 
     def act(env: Any) -> ExpertStep:
         action, subgoal = oracle.act(env)
-        # The search subgoal names the step, not the query: the query is already the action's text.
-        return action, ("search for the product" if action.startswith("search[") else subgoal)
+        # Subgoals name what the action needs: the query ("search for ..."), the product ("open the b0... product")
+        # and the option value ("select color red"), so the planner makes each decision and the executor copies it.
+        # HAE gives the planner's <subgoal> the segment's return (semi-MDP GAE) but the executor only
+        # r + V_high(s') - V_low(s, g) when every segment is one turn, which is noise while the critic is weak
+        # (measured on the tiny default: explained variance ~0 over 20 iterations).
+        if subgoal == "open a matching product" and action.startswith("click["):
+            subgoal = f"open the {action[len('click['):-1]} product"
+        return action, subgoal
 
     return act
 

@@ -25,18 +25,23 @@ def test_subset_splits_goals_of_the_same_products_without_overlap(webshop):
     assert task_source("hiper/WebShop-v0").subset(webshop, 150, 0) == (train, held_out)  # deterministic
 
 
-def test_webshop_expert_wins_and_labels_search_generically(webshop):
+def test_webshop_expert_wins_and_names_each_decision_in_its_subgoal(webshop):
     source = task_source("hiper/WebShop-v0")
     expert = source.expert()
     _, info = webshop.reset(options=source.options("test", 0))
-    labels = []
+    labels, actions = [], []
     for _ in range(15):
         action, subgoal = expert(webshop)
         labels.append(subgoal)
+        actions.append(action)
         _, _, terminated, truncated, info = webshop.step(action)
         if terminated or truncated:
             break
-    assert info["won"] and labels[0] == "search for the product" and labels[-1] == "buy the product"
+    assert info["won"] and labels[-1] == "buy the product"
+    assert actions[0] == f"search[{labels[0].removeprefix('search for ')}]"  # the query is in the subgoal
+    opened = [(a, g) for a, g in zip(actions, labels) if g.startswith("open the ")]
+    assert opened and all(g == f"open the {a[6:-1]} product" for a, g in opened)  # so is the product id
+    assert webshop.unwrapped.subgoal_done(opened[-1][1]) is True
 
 
 def test_unknown_env_has_no_task_source():

@@ -129,6 +129,9 @@ class SFTConfig:
     epochs: int = _f(2, "passes over the expert turns", low=1)
     lr: float = _f(1e-3, "SFT learning rate", low=0.0)
     batch_turns: int = _f(16, "turns per SFT step", low=1)
+    expert_noise: float = _f(0.0, "probability that the expert makes a task choice at random (WebShop: each option "
+                             "value), so RL has to learn from the reward what the demonstrations do not show",
+                             low=0.0, high=1.0)
 
 
 @dataclass

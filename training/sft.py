@@ -6,6 +6,7 @@ turn 0). Prompts are built by the same HierarchicalPolicy code as at rollout tim
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,14 +30,19 @@ class ExpertTurn:
     subgoal: str
 
 
-def expert_episodes(env: Any, source: TaskSource, options: Sequence[dict[str, Any]], seed: int) -> list[list[ExpertTurn]]:
-    """Play the scripted expert on each task; returns the turns of every episode."""
+def expert_episodes(
+    env: Any, source: TaskSource, options: Sequence[dict[str, Any]], seed: int, noise: float = 0.0
+) -> list[list[ExpertTurn]]:
+    """Play the scripted expert on each task (its noisy variant when noise > 0); returns the turns of every episode."""
     if source.expert is None:
         raise ValueError("this env has no scripted expert: set sft.enabled=false")
+    if noise > 0 and source.noisy_expert is None:
+        raise ValueError(f"sft.expert_noise={noise}: this env's expert has no noisy variant; set it to 0")
+    rng = random.Random(seed)
     episodes = []
     for k, opts in enumerate(options):
         observation, info = env.reset(seed=seed + k, options=opts)
-        expert = source.expert()
+        expert = source.noisy_expert(noise, rng) if noise > 0 else source.expert()
         turns: list[ExpertTurn] = []
         for _ in range(200):
             action, subgoal = expert(env)

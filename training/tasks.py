@@ -20,6 +20,8 @@ class TaskSource:
     expert: Callable[[], Expert] | None = None  # a fresh expert per episode (experts may keep state)
     # (env, n, seed) -> (train options, held-out options): the tasks of n task families (e.g. products), split
     subset: Callable[[Any, int, int], tuple[list[dict[str, Any]], list[dict[str, Any]]]] | None = None
+    # (noise, rng) -> an expert that makes its task-specific choices at random with probability noise (sft.expert_noise)
+    noisy_expert: Callable[[float, Any], Expert] | None = None
 
 
 def _webshop_count(env: Any, split: str) -> int:
@@ -43,6 +45,34 @@ def _webshop_expert() -> Expert:
         if subgoal == "open a matching product" and action.startswith("click["):
             subgoal = f"open the {action[len('click['):-1]} product"
         return action, subgoal
+
+    return act
+
+
+def _webshop_careless_expert(noise: float, rng: Any) -> Expert:
+    """The oracle, except that on the product page it picks each option value at random with probability `noise`
+    (one click per option group, labelled with the value it clicks), then buys: a demonstrator that finds the
+    product but does not read the options from the instruction."""
+    from hiper_gym.webshop.oracle import best_options
+
+    oracle = _webshop_expert()
+    chosen: set[str] = set()
+
+    def act(env: Any) -> ExpertStep:
+        u = env.unwrapped
+        if u.session.kind != "item":
+            return oracle(env)
+        product = u.world.products[u.session.product]
+        for group, value in best_options(product, u.goal, u.fuzzy_matcher).items():
+            if group in chosen:
+                continue
+            chosen.add(group)
+            if rng.random() < noise:
+                guess = rng.choice(list(product.options[group]))
+                radio = u.session.page.clickables.get(guess)
+                value = guess if radio is not None and radio.target == group else value
+            return f"click[{value}]", f"select {group} {value}"
+        return "click[buy now]", "buy the product"
 
     return act
 
@@ -149,6 +179,7 @@ _SOURCES: dict[str, TaskSource] = {
         options=lambda split, i: {"split": split, "goal_idx": i},
         expert=_webshop_expert,
         subset=_webshop_subset,
+        noisy_expert=_webshop_careless_expert,
     ),
     "hiper/WebTask-v0": TaskSource(
         env_family="web",

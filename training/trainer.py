@@ -141,7 +141,7 @@ class Trainer:
         episodes = []
         if self.source.expert is not None and (cfg.sft.enabled or cfg.model.name == "tiny"):
             options = self.train_options[: cfg.sft.episodes]
-            episodes = expert_episodes(self.envs[0], self.source, options, seed=cfg.seed)
+            episodes = expert_episodes(self.envs[0], self.source, options, seed=cfg.seed, noise=cfg.sft.expert_noise)
         actor, tokenizer = build_actor(cfg, expert_texts(episodes), device, dtype)
         if self.dist.is_main:
             tokenizer.save_pretrained(self.run_dir / "tokenizer")

@@ -38,6 +38,8 @@ class ModelConfig:
     lora_alpha: int = _f(32, "LoRA alpha", low=1)
     dtype: str = _f("auto", "weights dtype: auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16", ("auto", "float32", "bfloat16"))
     device: str = _f("auto", "auto (cuda when available), cpu or cuda", ("auto", "cpu", "cuda"))
+    fsdp: bool = _f(False, "under torchrun, shard actor, critic and reference with FSDP2 instead of replicating them "
+                           "(DDP); for models that do not fit one device; full fine-tuning only")
 
 
 @dataclass
@@ -259,6 +261,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise ConfigError(f"{file}: the top level must be a mapping")
         _apply(config, data)
     _apply(config, _dotted(overrides or []))
+    if config.model.fsdp and config.model.lora:
+        raise ConfigError("model.fsdp with model.lora is not supported: LoRA keeps the trained weights small enough "
+                          "to replicate (DDP); use model.fsdp for full fine-tuning")
     return config
 
 

@@ -105,12 +105,15 @@ def make_critic(cfg: RunConfig, actor: Any, device: torch.device) -> ValueModel:
     return ValueModel(backbone, backbone.config.hidden_size).to(device=device, dtype=torch.float32)
 
 
-def save_actor(actor: Any, tokenizer: Any, directory: Path, tiny: bool) -> None:
-    """Weights (or LoRA adapters) and tokenizer with save_pretrained; tiny checkpoints get their loading marker."""
+def save_actor(actor: Any, tokenizer: Any, directory: Path, tiny: bool, state_dict: dict | None = None) -> None:
+    """Weights (or LoRA adapters) and tokenizer with save_pretrained; tiny checkpoints get their loading marker.
+
+    `state_dict`: the whole weights when `actor` is sharded (FSDP), whose own state_dict holds shards.
+    """
     from hiper_agents.tiny import TINY_MARKER
 
     directory.mkdir(parents=True, exist_ok=True)
-    actor.save_pretrained(directory)
+    actor.save_pretrained(directory, state_dict=state_dict)
     tokenizer.save_pretrained(directory)
     if tiny:  # PreTrainedTokenizerFast, never AutoTokenizer, loads it (BACKENDS.md)
         (directory / TINY_MARKER).write_text('{"tokenizer_class": "PreTrainedTokenizerFast"}\n')

@@ -19,6 +19,7 @@ from hiper_agents.runner import run_episodes, wilson_interval
 from training import checkpoint as ckpt
 from training.config import RunConfig, config_to_dict
 from training.distributed import barrier, gather_objects, init_from_env, shard
+from training.fsdp import full_optimizer_state, full_state_dict, gathered, is_sharded, load_optimizer_state, shard_model
 from training.metrics import MetricsLog
 from training.models import Models, build_actor, make_critic, make_reference, pick_device, pick_dtype, save_actor
 from training.rollout import collect
@@ -71,6 +72,10 @@ class Trainer:
             (run_dir / "config.yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
         self.models = self._load(latest) if latest is not None else self._build()
         self.backend = self._make_backend()
+        if cfg.model.fsdp:  # after the backend: a vLLM engine starts from the whole weights saved here
+            for model in (self.models.actor, self.models.critic, self.models.reference):
+                if model is not None:
+                    shard_model(model)
         self.policy = HierarchicalPolicy(
             self.backend, self.models.tokenizer, env_family=self.source.env_family, history_length=cfg.rollout.history_length,
             max_prompt_tokens=cfg.rollout.max_prompt_tokens, max_new_tokens=cfg.rollout.max_new_tokens,
@@ -129,7 +134,8 @@ class Trainer:
             return  # the transformers backend generates with the live model
         from hiper_agents.backends.vllm_backend import save_merged_weights
 
-        directory = save_merged_weights(self.models.actor, self.run_dir / f"vllm_sync_rank{self.dist.rank}")
+        weights = full_state_dict(self.models.actor, all_ranks=True) if is_sharded(self.models.actor) else None
+        directory = save_merged_weights(self.models.actor, self.run_dir / f"vllm_sync_rank{self.dist.rank}", weights)
         self.backend.reload_weights(directory)
 
     # --- models -----------------------------------------------------------------------------------------
@@ -184,19 +190,33 @@ class Trainer:
 
     def _load_optimizers(self, path: Path) -> None:
         state = torch.load(path / "optim.pt", map_location="cpu", weights_only=False)
-        self.actor_opt.load_state_dict(state["actor"])
-        if self.critic_opt is not None:
-            self.critic_opt.load_state_dict(state["critic"])
+        pairs = [(self.models.actor, self.actor_opt, state["actor"]), (self.models.critic, self.critic_opt, state["critic"])]
+        for model, optimizer, saved in pairs:
+            if optimizer is None:
+                continue
+            if is_sharded(model):  # saved whole (by parameter name): each rank loads its shard
+                load_optimizer_state(model, optimizer, saved)
+            else:
+                optimizer.load_state_dict(saved)
         ckpt.set_rng_state(state["rng"])
 
+    def _whole_state(self, model: Any, optimizer: Any) -> tuple[dict | None, dict | None]:
+        """Weights and optimizer state as one process holds them (gathered on every rank when sharded)."""
+        if model is None:
+            return None, None
+        if is_sharded(model):
+            return full_state_dict(model), full_optimizer_state(model, optimizer)
+        return model.state_dict(), optimizer.state_dict()
+
     def _save(self, iteration: int) -> None:
+        actor, actor_opt = self._whole_state(self.models.actor, self.actor_opt)
+        critic, critic_opt = self._whole_state(self.models.critic, self.critic_opt)
+
         def write(directory: Path) -> None:
-            torch.save(self.models.actor.state_dict(), directory / "actor.pt")
-            if self.models.critic is not None:
-                torch.save(self.models.critic.state_dict(), directory / "critic.pt")
-            torch.save({"actor": self.actor_opt.state_dict(),
-                        "critic": self.critic_opt.state_dict() if self.critic_opt else None,
-                        "rng": ckpt.rng_state()}, directory / "optim.pt")
+            torch.save(actor, directory / "actor.pt")
+            if critic is not None:
+                torch.save(critic, directory / "critic.pt")
+            torch.save({"actor": actor_opt, "critic": critic_opt, "rng": ckpt.rng_state()}, directory / "optim.pt")
 
         if self.dist.is_main:
             ckpt.save_checkpoint(self.run_dir, iteration, write)
@@ -212,7 +232,7 @@ class Trainer:
         cfg = self.cfg
         options = shard(self.eval_options, self.dist)
         sampling = SamplingParams(temperature=cfg.eval.temperature, top_p=1.0, max_new_tokens=cfg.rollout.max_new_tokens)
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), gathered(self.models.actor):
             report = run_episodes(self.rollout_envs, self.policy, n=len(options), sampling=sampling,
                                   seed=cfg.seed + self.dist.rank, progress=self.progress, reset_options=options,
                                   max_turns=cfg.env.max_steps)
@@ -236,13 +256,15 @@ class Trainer:
         started = time.perf_counter()
         self.models.actor.eval()
         mine = shard(range(len(options)), self.dist)  # this rank's episodes of the global batch
-        rollout = collect(self.rollout_envs, self.policy, [options[k] for k in mine], [groups[k] for k in mine], sampling,
-                          seed=cfg.seed * 100_003 + it + 7_919 * self.dist.rank, progress=self.progress, episode_ids=mine,
-                          max_turns=cfg.env.max_steps)
+        with gathered(self.models.actor):
+            rollout = collect(self.rollout_envs, self.policy, [options[k] for k in mine], [groups[k] for k in mine],
+                              sampling,
+                              seed=cfg.seed * 100_003 + it + 7_919 * self.dist.rank, progress=self.progress,
+                              episode_ids=mine, max_turns=cfg.env.max_steps)
         rollout_s = time.perf_counter() - started
-        gathered = gather_objects((rollout.samples, rollout.episode_stats()), self.dist)
-        samples = sorted((s for part, _ in gathered for s in part), key=lambda s: (s.traj_id, s.turn_idx))
-        episodes = [e for _, part in gathered for e in part]
+        parts = gather_objects((rollout.samples, rollout.episode_stats()), self.dist)
+        samples = sorted((s for part, _ in parts for s in part), key=lambda s: (s.traj_id, s.turn_idx))
+        episodes = [e for _, part in parts for e in part]
         row = {"iteration": it, **rollout_metrics(samples, episodes, rollout_s)}
         owned = [s.traj_id % self.dist.world == self.dist.rank for s in samples]
         row.update(ppo_update(self, samples, it, owned))
@@ -272,8 +294,10 @@ class Trainer:
         after = self.evaluate(cfg.iterations)
         self.metrics.log({**after, "phase": "after_rl"})
         self.metrics.plot()
+        weights = full_state_dict(self.models.actor) if is_sharded(self.models.actor) else None
         if self.dist.is_main:
-            save_actor(self.models.actor, self.models.tokenizer, self.run_dir / "model", tiny=cfg.model.name == "tiny")
+            save_actor(self.models.actor, self.models.tokenizer, self.run_dir / "model", tiny=cfg.model.name == "tiny",
+                       state_dict=weights)
         barrier(self.dist)
         self.metrics.close()
         return {"before": before, "after": after, "run_dir": str(self.run_dir)}

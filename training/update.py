@@ -23,6 +23,7 @@ from training.config import RunConfig
 from training.critic import HEADS
 from training.distributed import all_reduce_sum, gather_objects, sum_gradients
 from training.forward import batched_logprobs, critic_inputs, critic_values, response_logprobs
+from training.fsdp import gathered, is_sharded, lockstep_count
 from training.losses import policy_loss, token_advantages, value_loss
 from training.rollout import TurnSample, turn_batch
 
@@ -89,7 +90,9 @@ def _global_values(trainer: Trainer, samples: list[TurnSample], owned: list[bool
     if models.critic is None:
         return None
     pad_id, micro = trainer._pad_id(models.tokenizer), trainer.cfg.optim.micro_batch_turns
-    mine = _owned_map(lambda b: list(critic_values(models.critic, b, pad_id, models.device, micro).cpu()), samples, owned)
+    with gathered(models.critic):
+        mine = _owned_map(lambda b: list(critic_values(models.critic, b, pad_id, models.device, micro).cpu()), samples,
+                          owned)
     values = torch.zeros(len(samples), 3)
     for part in gather_objects(mine, trainer.dist):
         for i, row in part.items():
@@ -108,10 +111,11 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
     adv = compute_advantages(cfg.algo.name, turn_batch(samples, values), estimator_config(cfg), shaping_config(cfg))
     # During the critic warm-up the actor keeps its weights (verl's critic_warmup): no pi_old or reference needed.
     actor_steps = models.critic is None or iteration > cfg.critic.warmup_iterations
-    old_logp = (_owned_map(lambda b: batched_logprobs(models.actor, b, pad_id, device, temperature, micro), samples, owned)
-                if actor_steps else {})
-    ref_logp = (_owned_map(lambda b: _reference_logprobs(trainer, b, pad_id, device, temperature, micro), samples, owned)
-                if cfg.optim.kl_coef > 0 and actor_steps else None)
+    with gathered(models.actor, models.reference):
+        old_logp = (_owned_map(lambda b: batched_logprobs(models.actor, b, pad_id, device, temperature, micro), samples,
+                               owned) if actor_steps else {})
+        ref_logp = (_owned_map(lambda b: _reference_logprobs(trainer, b, pad_id, device, temperature, micro), samples,
+                               owned) if cfg.optim.kl_coef > 0 and actor_steps else None)
     width = max(len(s.response_ids) for s in samples)
     tok_adv, tok_mask = token_advantages(adv, [s.spans for s in samples], [len(s.response_ids) for s in samples], width)
     batch = UpdateBatch(samples, owned, adv, values, old_logp, ref_logp, tok_adv, tok_mask)
@@ -166,19 +170,28 @@ def _mini_batch_step(trainer: Trainer, b: UpdateBatch, indices: list[int], actor
     stats = dict.fromkeys(("pg", "kl", "entropy", "clip_frac", "value"), 0.0)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" and models.dtype == torch.bfloat16 else nullcontext()
     mine = [i for i in indices if b.owned[i]]
-    for start in range(0, len(mine), micro):
-        chunk = mine[start : start + micro]
+    chunks: list[list[int] | None] = [mine[start : start + micro] for start in range(0, len(mine), micro)]
+    sharded = is_sharded(models.actor)
+    if sharded:  # FSDP: every rank joins every gradient reduce-scatter, so pad with zero-weight passes
+        chunks += [None] * (lockstep_count(len(chunks), trainer.dist) - len(chunks))
+    for chunk in chunks:
+        weight = 1.0 if chunk is not None else 0.0
+        chunk = chunk if chunk is not None else indices[:1]
         turns = [b.samples[i] for i in chunk]
         if actor_step:
             with autocast:
                 logp, entropy, resp_mask = response_logprobs(models.actor, turns, pad_id, device, temperature)
             width = logp.shape[1]
             mask = b.tok_mask[chunk, :width].to(device) & resp_mask
-            old = _pad([b.old_logp[i] for i in chunk], width).to(device)
-            ref = _pad([b.ref_logp[i] for i in chunk], width).to(device) if b.ref_logp is not None else None
+            if weight:
+                old = _pad([b.old_logp[i] for i in chunk], width).to(device)
+                ref = _pad([b.ref_logp[i] for i in chunk], width).to(device) if b.ref_logp is not None else None
+            else:  # a padding pass of a turn this rank does not own: any finite log-probs, weighted 0
+                old = logp.detach().float()
+                ref = old if b.ref_logp is not None else None
             terms = policy_loss(logp.float(), old, ref, entropy.float(), b.tok_adv[chunk, :width].to(device), mask,
                                 cfg.optim.clip_eps, cfg.optim.dual_clip, cfg.optim.kl_coef, cfg.optim.entropy_coef)
-            share = float(mask.sum()) / total_tokens
+            share = weight * float(mask.sum()) / total_tokens
             (terms.loss * share).backward()
             for key in ("pg", "kl", "entropy", "clip_frac"):
                 stats[key] += float(getattr(terms, key)) * share
@@ -192,15 +205,17 @@ def _mini_batch_step(trainer: Trainer, b: UpdateBatch, indices: list[int], actor
                 loss = loss + float(head_mask.sum()) / head_counts[head] * value_loss(
                     predicted[:, h], b.values[chunk, h].to(device), b.adv.returns[head][chunk].to(device), head_mask,
                     cfg.critic.value_clip)
-            loss.backward()
-            stats["value"] += float(loss.detach())
+            (loss * weight).backward()
+            stats["value"] += float(loss.detach()) * weight
     if actor_step:
         actor_params = [p for p in models.actor.parameters() if p.requires_grad]
-        sum_gradients(actor_params, trainer.dist)
+        if not sharded:  # FSDP already summed them in backward
+            sum_gradients(actor_params, trainer.dist)
         torch.nn.utils.clip_grad_norm_(actor_params, cfg.optim.max_grad_norm)
         trainer.actor_opt.step()
     if trainer.critic_opt is not None:
-        sum_gradients(models.critic.parameters(), trainer.dist)
+        if not is_sharded(models.critic):
+            sum_gradients(models.critic.parameters(), trainer.dist)
         torch.nn.utils.clip_grad_norm_(models.critic.parameters(), cfg.optim.max_grad_norm)
         trainer.critic_opt.step()
     return {key: all_reduce_sum(value, trainer.dist) for key, value in stats.items()}

@@ -150,8 +150,11 @@ class VLLMBackend:
         return completions
 
 
-def save_merged_weights(model: Any, directory: str | Path) -> Path:
-    """Save a model's full weights for `VLLMBackend.reload_weights`; a PEFT model is merged, saved, then unmerged."""
+def save_merged_weights(model: Any, directory: str | Path, state_dict: dict | None = None) -> Path:
+    """Save a model's full weights for `VLLMBackend.reload_weights`; a PEFT model is merged, saved, then unmerged.
+
+    `state_dict`: the whole weights, for a model whose own state_dict holds shards (FSDP; no PEFT there).
+    """
     from safetensors.torch import save_file
 
     directory = Path(directory)
@@ -161,7 +164,7 @@ def save_merged_weights(model: Any, directory: str | Path) -> Path:
         model.merge_adapter()
     try:
         state = {}
-        for name, tensor in model.state_dict().items():
+        for name, tensor in (state_dict if state_dict is not None else model.state_dict()).items():
             if "lora_" in name:
                 continue
             clean = name.removeprefix("base_model.model.").replace(".base_layer.", ".")

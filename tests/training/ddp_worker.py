@@ -1,7 +1,7 @@
 """Run one PPO update on a fixed global batch, with or without data parallelism (launched by test_distributed).
 
-Usage: python -m torch.distributed.run --nproc-per-node N tests/training/ddp_worker.py OUT_DIR
-Every process builds the same tiny model (same seed) and plays the same fixed rollout; each rank then
+Usage: python -m torch.distributed.run --nproc-per-node N tests/training/ddp_worker.py OUT_DIR [fsdp]
+With `fsdp`, the models are sharded (FSDP2) instead of replicated. Every process builds the same tiny model (same seed) and plays the same fixed rollout; each rank then
 back-propagates its share of the turns. Rank 0 writes the update's metrics and the final weights.
 """
 
@@ -20,6 +20,7 @@ import tests.training.toy_env as toy  # noqa: E402
 from hiper_agents.backends.base import SamplingParams  # noqa: E402
 from tests.training.test_trainer import FAST  # noqa: E402
 from training.config import load_config  # noqa: E402
+from training.fsdp import full_state_dict, gathered, is_sharded  # noqa: E402
 from training.rollout import collect  # noqa: E402
 from training.trainer import Trainer  # noqa: E402
 from training.update import ppo_update  # noqa: E402
@@ -28,18 +29,21 @@ from training.update import ppo_update  # noqa: E402
 def main() -> None:
     out = Path(sys.argv[1])
     cfg = load_config(overrides=[*FAST, "iterations=0", "optim.mini_batch_turns=6", "optim.micro_batch_turns=2",
-                                 "optim.ppo_epochs=2", "env.num_envs=8"])
+                                 "optim.ppo_epochs=2", "env.num_envs=8", f"model.fsdp={'fsdp' in sys.argv[2:]}"])
     trainer = Trainer(cfg, out / "run", progress=False)
     envs = [gym.make(toy.ENV_ID, max_episode_steps=4) for _ in range(8)]
     options = [{"task": k} for k in range(8)]
-    rollout = collect(envs, trainer.policy, options, list(range(8)), SamplingParams(max_new_tokens=24, seed=5), seed=5)
+    with gathered(trainer.models.actor):  # ranks generate different token counts: no collectives inside
+        rollout = collect(envs, trainer.policy, options, list(range(8)), SamplingParams(max_new_tokens=24, seed=5), seed=5)
     samples = sorted(rollout.samples, key=lambda s: (s.traj_id, s.turn_idx))
     owned = [s.traj_id % trainer.dist.world == trainer.dist.rank for s in samples]
     row = ppo_update(trainer, samples, iteration=1, owned=owned)
+    actor, critic = trainer.models.actor, trainer.models.critic
+    weights = {"actor": full_state_dict(actor) if is_sharded(actor) else actor.state_dict(),
+               "critic": full_state_dict(critic) if is_sharded(critic) else critic.state_dict()}
     if trainer.dist.is_main:
         (out / "row.json").write_text(json.dumps({**row, "turns": len(samples), "world": trainer.dist.world}))
-        torch.save({"actor": trainer.models.actor.state_dict(), "critic": trainer.models.critic.state_dict()},
-                   out / "weights.pt")
+        torch.save(weights, out / "weights.pt")
 
 
 if __name__ == "__main__":

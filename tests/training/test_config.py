@@ -48,3 +48,9 @@ def test_describe_lists_every_key_with_help():
     lines = describe()
     assert any(line.startswith("algo.lam_seg = 0.95") and "#" in line for line in lines)
     assert len(lines) > 50
+
+
+def test_fsdp_with_lora_is_refused_with_the_reason():
+    with pytest.raises(ConfigError, match="model.fsdp with model.lora"):
+        load_config(overrides=["model.fsdp=true", "model.lora=true"])
+    assert load_config(overrides=["model.fsdp=true"]).model.fsdp is True

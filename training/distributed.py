@@ -36,12 +36,15 @@ class DistInfo:
 
 
 def init_from_env(device: torch.device) -> DistInfo:
-    """Join the process group torchrun describes (WORLD_SIZE > 1); gloo on CPU, nccl on CUDA."""
+    """Join the process group torchrun describes (WORLD_SIZE > 1); gloo on CPU, nccl for CUDA tensors on CUDA."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistInfo()
+    if device.type == "cuda":  # one GPU per rank: "cuda" then means this rank's device
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        # On CUDA, CPU tensors (our small metric and count reductions) still go through gloo.
+        dist.init_process_group("cpu:gloo,cuda:nccl" if device.type == "cuda" else "gloo")
     return DistInfo(rank=dist.get_rank(), world=dist.get_world_size())
 
 

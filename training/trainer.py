@@ -201,7 +201,7 @@ class Trainer:
         ckpt.set_rng_state(state["rng"])
 
     def _whole_state(self, model: Any, optimizer: Any) -> tuple[dict | None, dict | None]:
-        """Weights and optimizer state as one process holds them (gathered on every rank when sharded)."""
+        """Weights and optimizer state as one process holds them (when sharded: gathered to rank 0, which writes)."""
         if model is None:
             return None, None
         if is_sharded(model):

@@ -89,17 +89,23 @@ def lockstep_count(local: int, info: DistInfo) -> int:
 
 
 def full_state_dict(model: nn.Module, all_ranks: bool = False) -> dict[str, torch.Tensor]:
-    """The whole model's weights as plain CPU tensors: on rank 0 only (empty elsewhere) unless `all_ranks`."""
+    """The whole model's weights: a sharded model's as plain CPU tensors on rank 0 only (empty elsewhere) unless
+    `all_ranks`; an unsharded model's own state_dict on every rank."""
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
+    if not is_sharded(model):
+        return model.state_dict()
     state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=not all_ranks))
     return {k: v.detach().cpu() for k, v in state.items()}
 
 
 def full_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-    """The optimizer's state, unsharded and keyed by parameter name (on rank 0; empty elsewhere)."""
+    """The optimizer's whole state: for a sharded model unsharded and keyed by parameter name (on rank 0; empty
+    elsewhere); otherwise the optimizer's own state_dict."""
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
 
+    if not is_sharded(model):
+        return optimizer.state_dict()
     return get_optimizer_state_dict(model, optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
 
 

@@ -204,9 +204,7 @@ class Trainer:
         """Weights and optimizer state as one process holds them (when sharded: gathered to rank 0, which writes)."""
         if model is None:
             return None, None
-        if is_sharded(model):
-            return full_state_dict(model), full_optimizer_state(model, optimizer)
-        return model.state_dict(), optimizer.state_dict()
+        return full_state_dict(model), full_optimizer_state(model, optimizer)
 
     def _save(self, iteration: int) -> None:
         actor, actor_opt = self._whole_state(self.models.actor, self.actor_opt)

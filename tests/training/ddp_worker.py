@@ -1,8 +1,9 @@
 """Run one PPO update on a fixed global batch, with or without data parallelism (launched by test_distributed).
 
 Usage: python -m torch.distributed.run --nproc-per-node N tests/training/ddp_worker.py OUT_DIR [fsdp]
-With `fsdp`, the models are sharded (FSDP2) instead of replicated. Every process builds the same tiny model (same seed) and plays the same fixed rollout; each rank then
-back-propagates its share of the turns. Rank 0 writes the update's metrics and the final weights.
+With `fsdp`, the models are sharded (FSDP2) instead of replicated. Every process builds the same tiny model (same
+seed) and plays the same fixed rollout; each rank then back-propagates its share of the turns. Rank 0 writes the
+update's metrics and the final weights.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import tests.training.toy_env as toy  # noqa: E402
 from hiper_agents.backends.base import SamplingParams  # noqa: E402
 from tests.training.test_trainer import FAST  # noqa: E402
 from training.config import load_config  # noqa: E402
-from training.fsdp import full_state_dict, gathered, is_sharded  # noqa: E402
+from training.fsdp import full_state_dict, gathered  # noqa: E402
 from training.rollout import collect  # noqa: E402
 from training.trainer import Trainer  # noqa: E402
 from training.update import ppo_update  # noqa: E402
@@ -38,9 +39,7 @@ def main() -> None:
     samples = sorted(rollout.samples, key=lambda s: (s.traj_id, s.turn_idx))
     owned = [s.traj_id % trainer.dist.world == trainer.dist.rank for s in samples]
     row = ppo_update(trainer, samples, iteration=1, owned=owned)
-    actor, critic = trainer.models.actor, trainer.models.critic
-    weights = {"actor": full_state_dict(actor) if is_sharded(actor) else actor.state_dict(),
-               "critic": full_state_dict(critic) if is_sharded(critic) else critic.state_dict()}
+    weights = {"actor": full_state_dict(trainer.models.actor), "critic": full_state_dict(trainer.models.critic)}
     if trainer.dist.is_main:
         (out / "row.json").write_text(json.dumps({**row, "turns": len(samples), "world": trainer.dist.world}))
         torch.save(weights, out / "weights.pt")

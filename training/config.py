@@ -127,7 +127,7 @@ class SFTConfig:
     """Warm start on expert trajectories (for models trained from scratch; off in the paper configs)."""
 
     enabled: bool = _f(False, "run SFT before RL")
-    episodes: int = _f(200, "expert episodes", low=1)
+    episodes: int = _f(200, "expert episodes (the training tasks in turn, cycled as often as needed)", low=1)
     epochs: int = _f(2, "passes over the expert turns", low=1)
     lr: float = _f(1e-3, "SFT learning rate", low=0.0)
     batch_turns: int = _f(16, "turns per SFT step", low=1)

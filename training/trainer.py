@@ -146,7 +146,9 @@ class Trainer:
         dtype = pick_dtype(cfg.model.dtype, device)
         episodes = []
         if self.source.expert is not None and (cfg.sft.enabled or cfg.model.name == "tiny"):
-            options = self.train_options[: cfg.sft.episodes]
+            # Cycle the training tasks up to sft.episodes, so a noisy expert demonstrates each task several times
+            # with fresh random choices (a single demonstration per task is memorised as a fixed choice).
+            options = [self.train_options[k % len(self.train_options)] for k in range(cfg.sft.episodes)]
             episodes = expert_episodes(self.envs[0], self.source, options, seed=cfg.seed, noise=cfg.sft.expert_noise)
         actor, tokenizer = build_actor(cfg, expert_texts(episodes), device, dtype)
         if self.dist.is_main:

@@ -101,3 +101,10 @@ def test_critic_warmup_moves_only_the_critic(tmp_path):
         row = trainer.iteration(2)
         assert row["actor_updated"] == 1.0
         assert any(not torch.equal(v, trainer.models.actor.state_dict()[k]) for k, v in actor.items())
+
+
+def test_sft_cycles_the_training_tasks_up_to_its_episode_count(tmp_path, capsys):
+    # The toy env has 30 training tasks: 45 episodes play every task once, then the first 15 again (fresh seeds,
+    # so a noisy expert shows other choices), rather than stopping silently at 30.
+    _run(tmp_path, "cycle", "sft.episodes=45", "iterations=0")
+    assert "(45 episodes)" in capsys.readouterr().out

@@ -28,6 +28,11 @@ from training.tasks import task_source
 from training.update import ppo_update
 
 
+def cycled(items: list[Any], n: int) -> list[Any]:
+    """The first n items of `items` repeated end to end (empty when `items` is)."""
+    return [items[i % len(items)] for i in range(n)] if items else []
+
+
 def seed_all(seed: int) -> None:
     """Seed Python, NumPy and torch (every iteration reseeds, so a resumed run replays the same draws)."""
     random.seed(seed)
@@ -114,7 +119,7 @@ class Trainer:
             held_out = [self.source.options(cfg.eval.split, i) for i in range(self.source.count(env, cfg.eval.split))]
         if cfg.eval.episodes > len(held_out) and cfg.env.task_subset:
             # A small subset has fewer held-out goals than episodes: replay them (each replay draws other samples).
-            held_out = [held_out[i % len(held_out)] for i in range(cfg.eval.episodes)]
+            held_out = cycled(held_out, cfg.eval.episodes)
         return train, held_out[: cfg.eval.episodes]
 
     def _make_backend(self) -> Any:
@@ -148,7 +153,7 @@ class Trainer:
         if self.source.expert is not None and (cfg.sft.enabled or cfg.model.name == "tiny"):
             # Cycle the training tasks up to sft.episodes, so a noisy expert demonstrates each task several times
             # with fresh random choices (a single demonstration per task is memorised as a fixed choice).
-            options = [self.train_options[k % len(self.train_options)] for k in range(cfg.sft.episodes)]
+            options = cycled(self.train_options, cfg.sft.episodes)
             episodes = expert_episodes(self.envs[0], self.source, options, seed=cfg.seed, noise=cfg.sft.expert_noise)
         actor, tokenizer = build_actor(cfg, expert_texts(episodes), device, dtype)
         if self.dist.is_main:

@@ -51,6 +51,10 @@ class CriticConfig:
     value_clip: float = _f(0.5, "clip range of the value loss", low=0.0)
     warmup_iterations: int = _f(0, "the first N iterations train only the critic (verl's critic_warmup): HAE's executor "
                                 "advantages lean on V_high and V_low, which are noise while the critic is fresh", low=0)
+    fit_bias: bool = _f(False, "before the first update, shift each value head's bias so its batch mean equals the "
+                        "mean of its targets: a fresh head reads ~0 while returns are on the success reward's scale "
+                        "(10), and Adam moves it ~lr per step, so a short run's critic never catches up and A^low = "
+                        "r + V_high(s') - V_low(s, g) is ~0 on every turn but the last (not in the reference)")
 
 
 @dataclass

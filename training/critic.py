@@ -37,6 +37,27 @@ class ValueModel(nn.Module):
         self.heads = nn.Linear(hidden_size, len(HEADS))
         nn.init.normal_(self.heads.weight, std=1.0 / hidden_size)
         nn.init.zeros_(self.heads.bias)
+        # Set once the heads' bias is fitted to the first batch's targets (critic.fit_bias); saved in checkpoints.
+        self.register_buffer("bias_fitted", torch.zeros((), dtype=torch.bool))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        # Checkpoints from before critic.fit_bias lack the flag: their heads were trained, so never refit them.
+        state_dict.setdefault(prefix + "bias_fitted", torch.ones((), dtype=torch.bool))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    @torch.no_grad()
+    def shift_bias(self, delta: Tensor) -> None:
+        """Add delta [3] to the heads' bias (high, low, term) and mark the bias fitted.
+
+        Under FSDP the bias is a sharded DTensor: every rank passes the same delta (a collective: call on all ranks)."""
+        bias = self.heads.bias
+        delta = delta.to(bias.device, bias.dtype)
+        from torch.distributed.tensor import DTensor, distribute_tensor
+
+        if isinstance(bias, DTensor):
+            delta = distribute_tensor(delta.to(bias.to_local().device), bias.device_mesh, bias.placements)
+        bias.add_(delta)
+        self.bias_fitted.fill_(True)
 
     @classmethod
     def from_causal_lm(cls, model: Any) -> ValueModel:

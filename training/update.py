@@ -100,6 +100,21 @@ def _global_values(trainer: Trainer, samples: list[TurnSample], owned: list[bool
     return values
 
 
+def _fit_value_bias(trainer: Trainer, values: torch.Tensor, adv: Advantages) -> tuple[torch.Tensor, torch.Tensor]:
+    """Shift each head's bias by (mean target - mean value) over this batch; returns the values shifted alike and the
+    shift.
+
+    Every rank sees the same gathered values and targets, so every rank applies the same shift (to its shard under
+    FSDP)."""
+    delta = torch.zeros(len(HEADS))
+    for h, head in enumerate(HEADS):
+        if head in adv.returns and bool(adv.value_mask[head].any()):
+            mask = adv.value_mask[head]
+            delta[h] = adv.returns[head][mask].mean() - values[mask, h].mean()
+    trainer.models.critic.shift_bias(delta)
+    return values + delta, delta
+
+
 def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owned: list[bool] | None = None) -> dict[str, Any]:
     """Values -> advantages (global batch) -> pi_old/reference log-probs -> clipped updates of actor and critic."""
     cfg, models = trainer.cfg, trainer.models
@@ -109,6 +124,15 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
     models.actor.eval()
     values = _global_values(trainer, samples, owned)
     adv = compute_advantages(cfg.algo.name, turn_batch(samples, values), estimator_config(cfg), shaping_config(cfg))
+    if values is not None and cfg.critic.fit_bias and not bool(models.critic.bias_fitted):
+        # V_low's targets bootstrap on V_high (and V_high's on itself when lambda < 1), so shifting the values moves
+        # the targets: repeat until the shift is negligible (a fixed point; three rounds usually suffice).
+        for _ in range(8):
+            values, delta = _fit_value_bias(trainer, values, adv)
+            adv = compute_advantages(cfg.algo.name, turn_batch(samples, values), estimator_config(cfg),
+                                     shaping_config(cfg))
+            if float(delta.abs().max()) < 1e-3:
+                break
     # During the critic warm-up the actor keeps its weights (verl's critic_warmup): no pi_old or reference needed.
     actor_steps = models.critic is None or iteration > cfg.critic.warmup_iterations
     with gathered(models.actor, models.reference):

@@ -30,7 +30,8 @@ from training.update import ppo_update  # noqa: E402
 def main() -> None:
     out = Path(sys.argv[1])
     cfg = load_config(overrides=[*FAST, "iterations=0", "optim.mini_batch_turns=6", "optim.micro_batch_turns=2",
-                                 "optim.ppo_epochs=2", "env.num_envs=8", f"model.fsdp={'fsdp' in sys.argv[2:]}"])
+                                 "optim.ppo_epochs=2", "env.num_envs=8", f"model.fsdp={'fsdp' in sys.argv[2:]}",
+                                 "critic.fit_bias=true"])  # the fit must shift every rank's copy or shard alike
     trainer = Trainer(cfg, out / "run", progress=False)
     envs = [gym.make(toy.ENV_ID, max_episode_steps=4) for _ in range(8)]
     options = [{"task": k} for k in range(8)]

@@ -108,3 +108,42 @@ def test_sft_cycles_the_training_tasks_up_to_its_episode_count(tmp_path, capsys)
     # so a noisy expert shows other choices), rather than stopping silently at 30.
     _run(tmp_path, "cycle", "sft.episodes=45", "iterations=0")
     assert "(45 episodes)" in capsys.readouterr().out
+
+
+def test_critic_fit_bias_shifts_the_heads_once_to_the_first_batch_targets(tmp_path):
+    """critic.fit_bias=true: the first update moves each head's bias so its batch mean meets its targets' mean (a
+    fresh head reads ~0 while returns are on the success reward's scale); later updates do not shift it again, and
+    the flag is in the critic's state dict, so a resumed run does not refit."""
+    import torch
+
+    cfg = load_config(overrides=[*FAST, "critic.fit_bias=true", "critic.lr=0", "iterations=2", "env.num_envs=8"])
+    with Trainer(cfg, tmp_path / "fit", progress=False) as trainer:
+        critic = trainer.models.critic
+        assert not bool(critic.bias_fitted) and torch.count_nonzero(critic.heads.bias) == 0
+        row = trainer.iteration(1)
+        assert bool(critic.bias_fitted) and "bias_fitted" in critic.state_dict()
+        fitted = critic.heads.bias.detach().clone()
+        assert fitted.abs().max() > 0.05  # a fresh head reads ~0; this barely-trained policy's returns are penalties
+        for head in ("high", "low", "term"):
+            # V_low's targets bootstrap on V_high: the fit repeats until the shift is negligible
+            assert abs(row[f"value/{head}_mean"] - row[f"returns/{head}_mean"]) < 1e-2, (head, row)
+        trainer.iteration(2)
+        assert torch.equal(critic.heads.bias.detach(), fitted)  # lr 0: only a second fit could have moved it
+
+
+def test_a_critic_saved_before_fit_bias_existed_loads_as_fitted():
+    """Old checkpoints lack the flag; their heads were trained, so loading one must not make a run refit them."""
+    from transformers import Qwen2Config, Qwen2Model
+
+    from training.critic import ValueModel
+
+    backbone = Qwen2Model(Qwen2Config(vocab_size=50, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                      num_attention_heads=2, num_key_value_heads=2))
+    critic = ValueModel(backbone, 16)
+    old = {k: v for k, v in critic.state_dict().items() if k != "bias_fitted"}
+    critic.load_state_dict(old)
+    assert bool(critic.bias_fitted)
+    fresh = ValueModel(backbone, 16)
+    assert not bool(fresh.bias_fitted)
+    fresh.load_state_dict(ValueModel(backbone, 16).state_dict())
+    assert not bool(fresh.bias_fitted)

@@ -50,12 +50,13 @@ class ValueModel(nn.Module):
         """Add delta [3] to the heads' bias (high, low, term) and mark the bias fitted.
 
         Under FSDP the bias is a sharded DTensor: every rank passes the same delta (a collective: call on all ranks)."""
-        bias = self.heads.bias
-        delta = delta.to(bias.device, bias.dtype)
         from torch.distributed.tensor import DTensor, distribute_tensor
 
+        bias = self.heads.bias
         if isinstance(bias, DTensor):
-            delta = distribute_tensor(delta.to(bias.to_local().device), bias.device_mesh, bias.placements)
+            delta = distribute_tensor(delta.to(bias.to_local().device, bias.dtype), bias.device_mesh, bias.placements)
+        else:
+            delta = delta.to(bias.device, bias.dtype)
         bias.add_(delta)
         self.bias_fitted.fill_(True)
 

@@ -123,15 +123,18 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
     temperature = cfg.rollout.temperature or 1.0
     models.actor.eval()
     values = _global_values(trainer, samples, owned)
-    adv = compute_advantages(cfg.algo.name, turn_batch(samples, values), estimator_config(cfg), shaping_config(cfg))
+
+    def advantages(values: torch.Tensor | None) -> Advantages:
+        return compute_advantages(cfg.algo.name, turn_batch(samples, values), estimator_config(cfg), shaping_config(cfg))
+
+    adv = advantages(values)
     if values is not None and cfg.critic.fit_bias and not bool(models.critic.bias_fitted):
         # V_low's targets bootstrap on V_high (and V_high's on itself when lambda < 1), so shifting the values moves
         # the targets: repeat until the shift is negligible (on the embedded default's first batch the means then
         # agree to 1e-3 on all three heads).
         for _ in range(8):
             values, delta = _fit_value_bias(trainer, values, adv)
-            adv = compute_advantages(cfg.algo.name, turn_batch(samples, values), estimator_config(cfg),
-                                     shaping_config(cfg))
+            adv = advantages(values)
             if float(delta.abs().max()) < 1e-3:
                 break
     # During the critic warm-up the actor keeps its weights (verl's critic_warmup): no pi_old or reference needed.

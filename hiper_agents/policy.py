@@ -20,6 +20,7 @@ from hiper_agents.backends.base import (
     Completion,
     SamplingParams,
     decode_response,
+    derive_seed,
     end_of_turn_id,
     stop_token_ids,
 )
@@ -320,7 +321,7 @@ class HierarchicalPolicy:
         plans = self.backend.generate(prompt_ids, replace(sampling, stop_token_ids=(self._subgoal_close,)))
         todo = [k for k, c in enumerate(plans) if c.response_ids and c.response_ids[-1] == self._subgoal_close]
         self.backend.use_adapter(executor)
-        exec_sampling = replace(sampling, seed=None if sampling.seed is None else sampling.seed + 1)
+        exec_sampling = replace(sampling, seed=None if sampling.seed is None else derive_seed(sampling.seed, -1))
         actions = self.backend.generate([prompt_ids[k] + plans[k].response_ids for k in todo], exec_sampling) if todo else []
         merged = list(plans)
         for k, action in zip(todo, actions):

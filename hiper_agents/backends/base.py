@@ -61,6 +61,25 @@ class Completion:
     finish_reason: str  # "stop" (a stop token was sampled) or "length" (max_new_tokens reached)
 
 
+def derive_seed(*parts: int) -> int:
+    """A 31-bit seed mixed from integers (stable across processes): distinct parts give unrelated seeds.
+
+    Used so that no two requests or rounds share sampling noise: a seed reused for identical prompts gives identical
+    samples, which collapses a GRPO group to one rollout and makes a policy repeat itself turn after turn.
+    """
+    import hashlib
+
+    data = b"".join(int(p).to_bytes(16, "little", signed=True) for p in parts)
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") % 2**31
+
+
+def request_seeds(sampling: SamplingParams, n: int) -> list[int | None]:
+    """One seed per request of a call: derived from `sampling.seed` and the request's index (None when unseeded)."""
+    if sampling.seed is None:
+        return [None] * n
+    return [derive_seed(sampling.seed, i) for i in range(n)]
+
+
 class BackendError(RuntimeError):
     """A backend could not generate (out of memory, server down, bad model): one clear error for the caller."""
 

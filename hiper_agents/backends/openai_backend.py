@@ -15,9 +15,11 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from hiper_agents.backends.base import (
+    request_seeds,
     BackendError,
     Completion,
     SamplingParams,
@@ -93,7 +95,7 @@ class OpenAIBackend:
         }
         if sampling.top_k:
             body["top_k"] = sampling.top_k  # a vLLM extension; standard servers ignore or reject it
-        if sampling.seed is not None:
+        if sampling.seed is not None:  # generate() gives each request its own seed (base.request_seeds)
             body["seed"] = sampling.seed
         if sampling.stop_token_ids:
             body["stop_token_ids"] = list(sampling.stop_token_ids)  # a vLLM extension
@@ -137,11 +139,13 @@ class OpenAIBackend:
         if self.mode == "chat":
             messages = [[{"role": "user", "content": self.tokenizer.decode(p, skip_special_tokens=True)}] for p in prompts]
             return self.generate_messages(messages, sampling, prompts)
-        return self._map(lambda p: self._complete_ids(p, sampling), prompts)
+        per_request = [replace(sampling, seed=s) for s in request_seeds(sampling, len(prompts))]
+        return self._map(lambda pair: self._complete_ids(pair[0], pair[1]), list(zip(prompts, per_request)))
 
     def generate_messages(
         self, messages: list[list[dict[str, str]]], sampling: SamplingParams, prompt_ids: list[list[int]] | None = None
     ) -> list[Completion]:
         """Chat mode: one completion per message list; `prompt_ids` (our tokenization) are recorded as given."""
         ids = prompt_ids if prompt_ids is not None else [[] for _ in messages]
-        return self._map(lambda pair: self._complete_chat(pair[0], pair[1], sampling), list(zip(ids, messages)))
+        per_request = [replace(sampling, seed=s) for s in request_seeds(sampling, len(messages))]
+        return self._map(lambda item: self._complete_chat(item[0], item[1], item[2]), list(zip(ids, messages, per_request)))

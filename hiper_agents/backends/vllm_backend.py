@@ -22,6 +22,7 @@ from hiper_agents.backends.base import (
     Completion,
     SamplingParams,
     decode_response,
+    request_seeds,
     split_at_stop,
     stop_token_ids,
 )
@@ -101,7 +102,7 @@ class VLLMBackend:
         self.llm.collective_rpc("reload_weights", kwargs={"weights_path": str(directory)})
         self.llm.reset_prefix_cache()
 
-    def _params(self, sampling: SamplingParams) -> Any:
+    def _params(self, sampling: SamplingParams, seed: int | None) -> Any:
         vllm = import_vllm()
         return vllm.SamplingParams(
             n=1,
@@ -112,7 +113,7 @@ class VLLMBackend:
             presence_penalty=0.0,
             frequency_penalty=0.0,
             repetition_penalty=1.0,
-            seed=sampling.seed,
+            seed=seed,
             max_tokens=sampling.max_new_tokens,
             min_tokens=0,
             stop_token_ids=sorted(set(self.stop_ids) | set(sampling.stop_token_ids)),
@@ -129,8 +130,11 @@ class VLLMBackend:
             return []
         lora = self.adapters.get(self.active_role) if self.active_role is not None else None
         try:
+            # One seed per request: vLLM seeds each request's sampler with it, so a seed shared by identical prompts
+            # would give identical samples (a GRPO group collapsed to one rollout).
+            params = [self._params(sampling, seed) for seed in request_seeds(sampling, len(prompts))]
             outputs = self.llm.generate(
-                [TokensPrompt(prompt_token_ids=list(p)) for p in prompts], self._params(sampling),
+                [TokensPrompt(prompt_token_ids=list(p)) for p in prompts], params,
                 lora_request=lora, use_tqdm=False,
             )
         except Exception as error:

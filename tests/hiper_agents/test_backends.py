@@ -183,3 +183,20 @@ def test_extra_stop_token_ends_the_response_and_stays_in_the_text(tiny_model, ti
     backend = TransformersBackend(tiny_model, tiny_tokenizer)
     [completion] = backend.generate(_prompts(tiny_tokenizer)[:1], SamplingParams(max_new_tokens=8, stop_token_ids=(close,)))
     assert completion.response_ids == [close] and completion.finish_reason == "stop" and completion.text == "</subgoal>"
+
+
+def test_copies_of_one_prompt_in_one_seeded_call_give_different_samples(tiny_model, tiny_tokenizer):
+    """A GRPO group sends the same prompt group_n times with one seed: every copy must draw its own sample."""
+    backend = TransformersBackend(tiny_model, tiny_tokenizer)
+    prompt = _prompts(tiny_tokenizer)[0]
+    completions = backend.generate([prompt] * 8, SamplingParams(temperature=1.0, max_new_tokens=16, seed=3))
+    assert len({tuple(c.response_ids) for c in completions}) == 8
+
+
+def test_request_seeds_are_distinct_and_stable():
+    from hiper_agents.backends.base import derive_seed, request_seeds
+
+    seeds = request_seeds(SamplingParams(seed=7), 64)
+    assert len(set(seeds)) == 64 and seeds == request_seeds(SamplingParams(seed=7), 64)
+    assert request_seeds(SamplingParams(), 3) == [None, None, None]
+    assert derive_seed(7, 0) != derive_seed(7, 1) != derive_seed(8, 0) and 0 <= derive_seed(-5, 2**40) < 2**31

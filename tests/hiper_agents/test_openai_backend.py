@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import socket
 import time
+from dataclasses import replace
 
 import pytest
 
 from hiper_agents.backends import BackendError, SamplingParams, TransformersBackend
+from hiper_agents.backends.base import request_seeds
 from hiper_agents.backends.openai_backend import OpenAIBackend
 from hiper_agents.policy import HierarchicalPolicy
 from hiper_agents.runner import run_episodes
@@ -25,7 +27,10 @@ def test_completions_mode_keeps_sampled_ids_and_logprobs(tiny_model, tiny_tokeni
     with OpenAIServer(local) as server:
         remote = OpenAIBackend(server.base_url, "tiny", tiny_tokenizer)
         completions = remote.generate(_prompts(tiny_tokenizer), sampling)
-    expected = [local.generate([p], sampling)[0] for p in _prompts(tiny_tokenizer)]
+    # Each request carries its own seed (derived from the call's seed and its index), as the server sees it.
+    seeds = request_seeds(sampling, 3)
+    expected = [local.generate([p], replace(sampling, seed=s))[0] for p, s in zip(_prompts(tiny_tokenizer), seeds)]
+    assert len(set(seeds)) == 3
     assert [c.response_ids for c in completions] == [e.response_ids for e in expected]
     assert [c.text for c in completions] == [e.text for e in expected]
     assert all(c.logprobs is not None and len(c.logprobs) == len(c.response_ids) for c in completions)

@@ -112,3 +112,31 @@ def test_tiny_model_plays_alfworld_episodes(tiny_model, tiny_tokenizer):
     assert all(isinstance(t.action, str) and isinstance(t.action_valid, bool) for t in turns)
     # A random model may write an empty <action></action>: the env gets "" and refuses it, the episode goes on.
     assert all(not t.action_valid for t in turns if not t.action.strip())
+
+
+class _SeedRecorder(ScriptedBackend):
+    """Records the sampling seed of every backend call (one call per round)."""
+
+    def __init__(self, tokenizer):
+        super().__init__(tokenizer, lambda ids: _expert(ids, tokenizer))
+        self.seeds = []
+
+    def generate(self, prompts, sampling):
+        self.seeds.append(sampling.seed)
+        return super().generate(prompts, sampling)
+
+
+def test_every_round_gets_its_own_seed_even_when_the_caller_fixes_one(tiny_tokenizer):
+    """A trainer passes one seeded SamplingParams per iteration; reusing that seed every round made the policy
+    repeat its previous response (23% of turns on the CPU default). Rounds are reproducible for a given seed."""
+    from hiper_agents.backends import SamplingParams
+
+    runs = []
+    for _ in range(2):
+        backend = _SeedRecorder(tiny_tokenizer)
+        policy = HierarchicalPolicy(backend, env_family="alfworld", max_new_tokens=40)
+        run_episodes([KeyDoorEnv() for _ in range(2)], policy, n=4, seed=0, progress=False,
+                     sampling=SamplingParams(temperature=1.0, max_new_tokens=40, seed=123))
+        runs.append(backend.seeds)
+    assert len(runs[0]) >= 3 and len(set(runs[0])) == len(runs[0]) and 123 not in runs[0]
+    assert runs[0] == runs[1]

@@ -1,7 +1,7 @@
 # The two quick-start commands (README): `make run` and `make test`. CI runs .ci/run, which calls `make test`
 # and then `make test-slow`.
 PYTHON ?= python3
-EXTRAS ?= webshop,train,alfworld,ray,web,langchain,dev
+EXTRAS ?= webshop,babyai,train,alfworld,ray,web,langchain,dev
 
 .PHONY: install run test test-slow test-vllm lint
 

@@ -19,6 +19,7 @@ from hiper_gym.core import (
 register_text_env("WebShop-v0", "hiper_gym.webshop.env:WebShopEnv", max_episode_steps=15)
 register_text_env("ALFWorld-v0", "hiper_gym.alfworld.env:ALFWorldEnv", max_episode_steps=50)
 register_text_env("WebTask-v0", "hiper_gym.web.env:WebTaskEnv", max_episode_steps=None)
+register_text_env("BabyAI-v0", "hiper_gym.babyai.env:BabyAIEnv", max_episode_steps=None)  # levels have their own limit
 
 __all__ = [
     "INFO_KEYS",

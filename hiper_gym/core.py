@@ -78,6 +78,7 @@ class StepOutcome:
     terminated: bool
     action_valid: bool
     extra_info: dict[str, Any] | None = None
+    truncated: bool = False  # the env's own time limit ended the episode (BabyAI levels have one)
 
 
 class EnvNotResetError(RuntimeError):
@@ -137,6 +138,10 @@ class TextEnv(gym.Env[str, str]):
         """The task's canonical subgoals in order, with their current state."""
         return []
 
+    def _reset_extra_info(self) -> dict[str, Any] | None:
+        """Env-specific info keys on reset (beside the contract keys); none by default."""
+        return None
+
     def subgoal_done(self, text: str) -> bool | None:
         """Judge a free-text subgoal against the current state; None when the env cannot tell."""
         return None
@@ -149,7 +154,7 @@ class TextEnv(gym.Env[str, str]):
         self._episode_over = False
         self._done_milestones = frozenset(m.name for m in self.milestones() if m.done)
         self._last_observation = observation
-        return observation, self._info(action_valid=True, completed=[], extra=None)
+        return observation, self._info(action_valid=True, completed=[], extra=self._reset_extra_info())
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
         """Apply a text action; truncation at the step limit comes from gymnasium's TimeLimit wrapper."""
@@ -162,12 +167,12 @@ class TextEnv(gym.Env[str, str]):
         now_done = [m.name for m in self.milestones() if m.done]
         completed = [name for name in now_done if name not in self._done_milestones]
         self._done_milestones = frozenset(now_done)
-        self._episode_over = outcome.terminated
+        self._episode_over = outcome.terminated or outcome.truncated
         self._last_observation = observation
         info = self._info(action_valid=outcome.action_valid, completed=completed, extra=outcome.extra_info)
         if self.render_mode == "human":
             self.render()
-        return observation, float(outcome.reward), bool(outcome.terminated), False, info
+        return observation, float(outcome.reward), bool(outcome.terminated), bool(outcome.truncated), info
 
     def render(self) -> str | None:
         """ansi: return the last observation; human: print it."""

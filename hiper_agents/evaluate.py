@@ -18,14 +18,15 @@ from typing import Any
 
 from hiper_agents.backends.base import SamplingParams
 
-FAMILY_BY_ENV = {"hiper/ALFWorld-v0": "alfworld", "hiper/WebShop-v0": "webshop", "hiper/WebTask-v0": "web"}
-INDEX_KEY = {"hiper/ALFWorld-v0": "game_idx", "hiper/WebShop-v0": "goal_idx"}
+FAMILY_BY_ENV = {"hiper/ALFWorld-v0": "alfworld", "hiper/WebShop-v0": "webshop", "hiper/WebTask-v0": "web",
+                 "hiper/BabyAI-v0": "babyai"}
+INDEX_KEY = {"hiper/ALFWorld-v0": "game_idx", "hiper/WebShop-v0": "goal_idx", "hiper/BabyAI-v0": "index"}
 SPLIT_SIZES = {
     ("hiper/ALFWorld-v0", "valid_seen"): 140,
     ("hiper/ALFWorld-v0", "valid_unseen"): 134,
     ("hiper/WebShop-v0", "test"): 500,
 }
-DEFAULT_SPLIT = {"hiper/ALFWorld-v0": "valid_unseen", "hiper/WebShop-v0": "test"}
+DEFAULT_SPLIT = {"hiper/ALFWorld-v0": "valid_unseen", "hiper/WebShop-v0": "test", "hiper/BabyAI-v0": "test"}
 
 
 def split_options(env: Any, env_id: str, split: str | None, episodes: int | None) -> list[dict[str, Any]] | None:
@@ -77,7 +78,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--history-length", type=int, default=2)
     parser.add_argument("--max-turns", type=int, default=None, help="turn limit (default: the env's step limit)")
     parser.add_argument("--num-envs", type=int, default=8, help="episodes played in lock-step")
-    parser.add_argument("--env-family", default=None, choices=["alfworld", "webshop", "web"])
+    parser.add_argument("--env-family", default=None, choices=["alfworld", "webshop", "web", "babyai"])
     parser.add_argument("--backend", default="transformers", choices=["transformers", "vllm", "openai"])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default="float32")

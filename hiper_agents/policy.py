@@ -27,7 +27,7 @@ from hiper_agents.backends.base import (
 from hiper_agents.prompts import FittedPrompt, PromptBuilder, PromptInputs, chat_text, encode_prompt
 from hiper_agents.turn import Turn, parse_turn
 
-FALLBACK_CHARS = {"alfworld": 30, "webshop": 20, "web": 30, "tools": 30}
+FALLBACK_CHARS = {"alfworld": 30, "webshop": 20, "web": 30, "tools": 30, "babyai": 12}
 
 
 @dataclass

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-FAMILIES = ("alfworld", "webshop", "web", "tools")
+FAMILIES = ("alfworld", "webshop", "web", "tools", "babyai")
 CUT_MARKER = "\n[... middle of the observation cut ...]\n"
 HIDDEN_ACTIONS = frozenset({"help"})
 
@@ -26,6 +26,10 @@ _INTRO = {
     "webshop": (
         "You are a shopping agent on a web store (WebShop). You search for products, open them, choose options and "
         "buy the one that best matches the instruction."
+    ),
+    "babyai": (
+        "You are an agent in a grid world (BabyAI). You see the cells in front of you and move one step at a time to "
+        "accomplish the mission."
     ),
     "web": "You are a web agent operating a browser. You read the page and click, type or select to finish the task.",
     "tools": (

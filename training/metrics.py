@@ -7,6 +7,11 @@ from pathlib import Path
 from typing import Any
 
 CURVES = ("success", "score", "valid_ratio", "switch_rate", "loss/policy", "loss/value", "kl")
+SHARES = frozenset({"success", "score", "valid_ratio", "switch_rate"})  # drawn on [0, 1], so a flat result looks flat
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and value == value  # not NaN
 
 
 class MetricsLog:
@@ -50,7 +55,7 @@ class MetricsLog:
             self._writer.flush()
 
     def plot(self) -> Path | None:
-        """Redraw the learning curves as one PNG."""
+        """Redraw the learning curves as one PNG: shares on [0, 1], held-out success with its 95% intervals."""
         if not self.write:
             return None
         try:
@@ -58,18 +63,28 @@ class MetricsLog:
 
             matplotlib.use("Agg")
             import matplotlib.pyplot as plt
+            from matplotlib.ticker import MaxNLocator
         except ImportError:
             return None
         fig, axes = plt.subplots(2, 4, figsize=(16, 7))
-        for ax, key in zip(axes.flat, CURVES + ("eval/success",)):
-            for prefix, style in (("", "-"), ("eval/", "o--")):
-                name = key if key.startswith("eval/") else prefix + key
-                points = [(r["iteration"], r[name]) for r in self.rows if isinstance(r.get(name), (int, float))]
-                if points:
-                    xs, ys = zip(*points)
-                    ax.plot(xs, ys, style, label=name)
+        for ax, key in zip(axes.flat, CURVES + ("entropy",)):
+            points = [(r["iteration"], r[key]) for r in self.rows if _number(r.get(key)) and "phase" not in r]
+            if points:
+                xs, ys = zip(*points)
+                ax.plot(xs, ys, "-", marker=".", label=f"{key} (training rollouts)")
+            if key == "success":
+                evals = [r for r in self.rows if _number(r.get("eval/success"))]
+                if evals:
+                    xs = [r["iteration"] for r in evals]
+                    ys = [r["eval/success"] for r in evals]
+                    low = [y - r.get("eval/success_low", y) for y, r in zip(ys, evals)]
+                    high = [r.get("eval/success_high", y) - y for y, r in zip(ys, evals)]
+                    ax.errorbar(xs, ys, yerr=[low, high], fmt="o--", capsize=4, label="held-out success (95% CI)")
+            if key in SHARES:
+                ax.set_ylim(0.0, 1.0)
             ax.set_title(key)
             ax.set_xlabel("iteration")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             if ax.lines:
                 ax.legend(fontsize=7)
         fig.tight_layout()

@@ -1,7 +1,8 @@
 """Command line: `python -m training.run [--config FILE] [--resume RUN_DIR] [--dry-run] [key=value ...]`.
 
 With no arguments it trains the embedded CPU default (training/configs/default_cpu.yaml): a tiny model built
-offline, an SFT warm start on expert trajectories, then HiPER updates on a small fixed WebShop task subset.
+offline, an SFT warm start on a few noisy BabyAI bot demonstrations, then HiPER on BabyAI's GoToLocalSeq ("go to
+the X, then go to the Y"), with held-out success before and after RL.
 """
 
 from __future__ import annotations

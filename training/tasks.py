@@ -172,6 +172,26 @@ def _alfworld_subset(env: Any, n: int, seed: int) -> tuple[list[dict[str, Any]],
     return [{**options, "game_idx": i} for i in train], [{**options, "game_idx": i} for i in held_out]
 
 
+def _babyai_count(env: Any, split: str) -> int:
+    from hiper_gym.babyai.splits import SPLIT_SIZE
+
+    return SPLIT_SIZE
+
+
+def _babyai_expert() -> Expert:
+    """BabyAI's bot; each action labelled with the bot's current subgoal ("go to the red ball", "explore")."""
+    from hiper_gym.babyai.expert import BotExpert
+
+    return BotExpert()
+
+
+def _babyai_noisy_expert(noise: float, rng: Any) -> Expert:
+    """The bot, taking a random move (turn or forward) with probability `noise` and replanning from there."""
+    from hiper_gym.babyai.expert import BotExpert
+
+    return BotExpert(noise, rng)
+
+
 _SOURCES: dict[str, TaskSource] = {
     "hiper/WebShop-v0": TaskSource(
         env_family="webshop",
@@ -180,6 +200,13 @@ _SOURCES: dict[str, TaskSource] = {
         expert=_webshop_expert,
         subset=_webshop_subset,
         noisy_expert=_webshop_careless_expert,
+    ),
+    "hiper/BabyAI-v0": TaskSource(
+        env_family="babyai",
+        count=_babyai_count,
+        options=lambda split, i: {"split": split, "index": i},
+        expert=_babyai_expert,
+        noisy_expert=_babyai_noisy_expert,
     ),
     "hiper/WebTask-v0": TaskSource(
         env_family="web",

@@ -264,7 +264,7 @@ class Trainer:
         with gathered(self.models.actor):
             rollout = collect(self.rollout_envs, self.policy, [options[k] for k in mine], [groups[k] for k in mine],
                               sampling,
-                              seed=cfg.seed * 100_003 + it + 7_919 * self.dist.rank, progress=self.progress,
+                              seed=cfg.seed * 100_003 + it + 7_919 * self.dist.rank, progress=False,
                               episode_ids=mine, max_turns=cfg.env.max_steps)
         rollout_s = time.perf_counter() - started
         parts = gather_objects((rollout.samples, rollout.episode_stats()), self.dist)
@@ -281,6 +281,7 @@ class Trainer:
         """Run (or resume) to cfg.iterations; evaluates before, every eval.every iterations and at the end."""
         cfg = self.cfg
         before = None
+        started = time.perf_counter()
         if self.completed == 0:
             before = self.evaluate(0)
             self.metrics.log({**before, "phase": "before_rl"})
@@ -292,6 +293,8 @@ class Trainer:
             if cfg.eval.every and it % cfg.eval.every == 0 and it < cfg.iterations:
                 row.update({k: v for k, v in self.evaluate(it).items() if k != "iteration"})
             self.metrics.log(row)
+            if self.dist.is_main:
+                print(iteration_line(row, cfg.iterations, time.perf_counter() - started), flush=True)
             if it % cfg.checkpoint_every == 0 or it == cfg.iterations:
                 self._save(it)
             if "eval/success" in row:
@@ -323,6 +326,18 @@ def rollout_metrics(turns: list[Any], episodes: list[tuple[bool, float, int, int
         "throughput/turns_per_s": len(turns) / max(seconds, 1e-9),
         "throughput/tokens_per_s": tokens / max(seconds, 1e-9),
     }
+
+
+def iteration_line(row: dict[str, Any], iterations: int, elapsed: float) -> str:
+    """One console line per iteration: what a user watches to see whether learning is healthy."""
+    line = (f"iter {row['iteration']:>3}/{iterations}  success {row['success']:.3f}  score {row['score']:.3f}  "
+            f"valid {row['valid_ratio']:.2f}  kl {row['kl']:.4f}  entropy {row['entropy']:.3f}  "
+            f"clip {row['clip_frac']:.3f}")
+    if "value/high_explained_var" in row:
+        line += f"  ev_high {row['value/high_explained_var']:+.2f}"
+    if "eval/success" in row:
+        line += f"  eval {row['eval/success']:.3f} [{row['eval/success_low']:.3f}, {row['eval/success_high']:.3f}]"
+    return line + f"  {row['throughput/turns_per_s']:.1f} turns/s  {elapsed / 60:.1f} min"
 
 
 def config_summary(cfg: RunConfig) -> str:

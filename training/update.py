@@ -155,8 +155,8 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
     models.actor.train()
     for _ in range(cfg.optim.ppo_epochs):
         order = torch.randperm(len(samples), generator=generator).tolist()
-        for start in range(0, len(order), cfg.optim.mini_batch_turns):
-            step = _mini_batch_step(trainer, batch, order[start : start + cfg.optim.mini_batch_turns], actor_steps)
+        for indices in mini_batches(order, cfg.optim.mini_batch_turns):
+            step = _mini_batch_step(trainer, batch, indices, actor_steps)
             for key, value in step.items():
                 stats[key].append(value)
     models.actor.eval()
@@ -172,6 +172,9 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
         chosen = getattr(adv, level)
         row[f"adv/{level}_mean"] = float(chosen.mean())
         row[f"adv/{level}_abs_mean"] = float(chosen.abs().mean())
+        carried = {"high": adv.carries_high, "switch": adv.carries_switch}.get(level)
+        carried = chosen[carried.bool()] if carried is not None else chosen  # the turns whose tokens get this level
+        row[f"adv/{level}_std"] = float(carried.std()) if carried.numel() > 1 else 0.0
     if values is not None:
         row["loss/value"] = float(np.mean(stats["value"]))
         for h, head in enumerate(HEADS):
@@ -181,6 +184,16 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
                 row[f"returns/{head}_mean"] = float(adv.returns[head][mask].mean())
                 row[f"value/{head}_explained_var"] = explained_variance(values[mask, h], adv.returns[head][mask])
     return row
+
+
+def mini_batches(order: list[int], size: int) -> list[list[int]]:
+    """`order` cut into round(len / size) mini-batches of near-equal length (at least one).
+
+    Cutting every `size` turns left a short remainder (64 + 8 turns) that took a full Adam step on a few turns' noise.
+    """
+    count = max(1, round(len(order) / size))
+    bounds = [round(k * len(order) / count) for k in range(count + 1)]
+    return [order[bounds[k] : bounds[k + 1]] for k in range(count)]
 
 
 def _mini_batch_step(trainer: Trainer, b: UpdateBatch, indices: list[int], actor_step: bool = True) -> dict[str, float]:

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 
 # Env ids whose prompt family is known without importing the env (the trainer's task sources say the same).
-KNOWN_FAMILIES = {"hiper/WebShop-v0": "webshop", "hiper/ALFWorld-v0": "alfworld", "hiper/WebTask-v0": "web"}
+KNOWN_FAMILIES = {"hiper/WebShop-v0": "webshop", "hiper/ALFWorld-v0": "alfworld", "hiper/WebTask-v0": "web",
+                  "hiper/BabyAI-v0": "babyai"}
 
 
 class CheckpointError(FileNotFoundError):

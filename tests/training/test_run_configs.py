@@ -16,7 +16,8 @@ def test_shipped_config_dry_run_names_its_model(path, capsys, tmp_path):
     assert main(["--config", str(path), "--dry-run", f"output_dir={tmp_path}"]) == 0
     out = capsys.readouterr().out
     expected = {"qwen2.5_1.5b": "Qwen/Qwen2.5-1.5B-Instruct", "qwen2.5_7b": "Qwen/Qwen2.5-7B-Instruct",
-                "smollm2": "smollm2-135m", "default": "tiny Qwen2 built offline"}
+                "smollm2": "smollm2-135m", "default": "tiny Qwen2 built offline",
+                "tiny": "tiny Qwen2 built offline"}
     name = next(v for k, v in expected.items() if k in path.stem)
     assert "model: " in out and name in out
     assert not any(tmp_path.iterdir())  # a dry run writes nothing

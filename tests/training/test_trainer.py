@@ -14,7 +14,7 @@ FAST = [
     f"env.id={toy.ENV_ID}", "env.num_envs=4", "env.max_steps=4", "model.tiny_hidden=32", "model.tiny_layers=1",
     "model.tiny_vocab=400", "rollout.max_new_tokens=24", "rollout.max_prompt_tokens=400", "sft.enabled=true",
     "sft.episodes=6", "sft.epochs=1", "eval.episodes=3", "eval.every=0", "optim.mini_batch_turns=8",
-    "optim.micro_batch_turns=4", "optim.actor_lr=1e-4", "env.task_subset=0",
+    "optim.micro_batch_turns=4", "optim.actor_lr=1e-4", "env.task_subset=0", "env.kwargs={}", "sft.expert_noise=0",
 ]
 
 

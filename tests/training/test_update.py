@@ -1,0 +1,21 @@
+"""The update's mini-batching: equal-sized mini-batches, no short remainder taking a full optimiser step."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from training.update import mini_batches
+
+
+@given(st.integers(1, 2000), st.integers(1, 300))
+def test_mini_batches_cover_every_turn_once_in_near_equal_parts(n, size):
+    parts = mini_batches(list(range(n)), size)
+    assert [i for part in parts for i in part] == list(range(n))
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    assert len(parts) == max(1, round(n / size))
+
+
+def test_a_short_remainder_is_merged_not_stepped_alone():
+    assert [len(p) for p in mini_batches(list(range(72)), 64)] == [72]
+    assert [len(p) for p in mini_batches(list(range(100)), 64)] == [50, 50]

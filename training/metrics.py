@@ -46,8 +46,8 @@ class MetricsLog:
         self.rows.append(row)
         if not self.write:
             return
-        with self.path.open("a") as f:
-            f.write(json.dumps(row) + "\n")
+        with self.path.open("a") as f:  # NaN is not JSON: an undefined metric is written as null
+            f.write(json.dumps({k: None if isinstance(v, float) and v != v else v for k, v in row.items()}) + "\n")
         if self._writer is not None:
             for key, value in row.items():
                 if isinstance(value, (int, float)) and key != "iteration":

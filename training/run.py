@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             cfg = load_config(args.config or DEFAULT_CONFIG, args.overrides)
             name = cfg.run_name or f"{cfg.algo.name}-{cfg.env.id.split('/')[-1]}-{time.strftime('%Y%m%d-%H%M%S')}"
             run_dir = Path(cfg.output_dir) / name
+        _check_env_id(cfg.env.id)
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         return 2
@@ -72,6 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     print(success_table(summary))
     print(f"run directory: {run_dir}")
     return 0
+
+
+def _check_env_id(env_id: str) -> None:
+    """Refuse an env id the trainer cannot play before anything is written (a typo used to die mid-run)."""
+    from training.tasks import task_source
+
+    try:
+        task_source(env_id)
+    except (KeyError, ImportError) as error:
+        raise ConfigError(f"env.id: {error}") from error
 
 
 def success_table(summary: dict) -> str:

@@ -19,12 +19,12 @@ from dataclasses import replace
 from typing import Any
 
 from hiper_agents.backends.base import (
-    request_seeds,
     BackendError,
     Completion,
     SamplingParams,
     decode_response,
     end_of_turn_id,
+    request_seeds,
     stop_token_ids,
 )
 

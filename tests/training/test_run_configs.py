@@ -27,3 +27,8 @@ def test_bad_override_is_one_clear_error(capsys):
     assert main(["--config", "default_cpu.yaml", "--dry-run", "optim.actor_lr=-1"]) == 2
     err = capsys.readouterr().err
     assert "optim.actor_lr" in err
+
+
+def test_unknown_env_id_is_refused_before_anything_is_written(capsys, tmp_path):
+    assert main(["--dry-run", "env.id=hiper/Nope-v0", f"output_dir={tmp_path}"]) == 2
+    assert "env.id" in capsys.readouterr().err and not any(tmp_path.iterdir())

@@ -4,7 +4,7 @@ The toy key-and-door task's blind expert takes a key of a random colour, so SFT 
 format and the plan (take a key, open its door) but not which colour the task asks: success after SFT is near
 chance (1/3). HiPER updates on the env's sparse success reward must then learn to take the asked colour.
 Measured (seed 0, 2 cores, ~1 min): held-out success 0.37 [0.30, 0.45] after SFT, 0.73 [0.66, 0.80] after 20 HiPER
-iterations. Before the tiny models' init was scaled to hidden**-0.5 this stayed at chance (README).
+iterations. Before the tiny models' init was scaled to hidden**-0.5 this stayed at chance (docs/agents.md, "Tiny models").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`python -m hiper_agents.evaluate`: play every game or goal of a split once per seed and report success ± interval.
 
-DESIGN §4: temperature 0.4, success with a 95% Wilson interval overall and per task type, JSON written beside.
+docs/design.md §4: temperature 0.4, success with a 95% Wilson interval overall and per task type, JSON written beside.
 `--draws 128` reproduces the reference's validation instead (128 episodes drawn with replacement from the split).
 An env says how to select its episodes through `unwrapped.split_options(split) -> list[dict]` (reset options, one
 per game or goal); without it the known split sizes below are used with `{"split": split, <index key>: i}`.

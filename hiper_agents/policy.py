@@ -1,4 +1,4 @@
-"""HierarchicalPolicy: per-episode history and current subgoal -> prompt -> backend -> parsed Turn (DESIGN §2).
+"""HierarchicalPolicy: per-episode history and current subgoal -> prompt -> backend -> parsed Turn (docs/design.md §2).
 
 One policy object serves a batch of episodes ("slots"). `act` builds every live slot's prompt, calls the backend once
 for all of them, parses each response into a `Turn` (never raises on model text) and returns a `PolicyStep` per slot
@@ -159,7 +159,7 @@ def build_sft_example(tokenizer: Any, user_message: str, turn_text: str) -> tupl
 
 
 class HierarchicalPolicy:
-    """Plays a batch of episodes with one backend; planner and executor are one model (DESIGN §2)."""
+    """Plays a batch of episodes with one backend; planner and executor are one model (docs/design.md §2)."""
 
     def __init__(
         self,
@@ -205,7 +205,7 @@ class HierarchicalPolicy:
         self.slots[slot] = SlotState()
 
     def default_sampling(self) -> SamplingParams:
-        """Rollout sampling (DESIGN §4): temperature 1.0, top_p 1.0, the policy's max_new_tokens."""
+        """Rollout sampling (docs/design.md §4): temperature 1.0, top_p 1.0, the policy's max_new_tokens."""
         return SamplingParams(temperature=1.0, top_p=1.0, top_k=0, max_new_tokens=self.max_new_tokens)
 
     def prompt_inputs(self, slot: int, observation: str, info: dict[str, Any]) -> PromptInputs:

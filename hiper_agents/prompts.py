@@ -1,4 +1,4 @@
-"""Prompt templates per environment family (DESIGN §2), fitted to a token budget.
+"""Prompt templates per environment family (docs/design.md §2), fitted to a token budget.
 
 A prompt is one user message through the tokenizer's chat template. It shows the task, the step count, the last
 `history_length` observations with the actions taken on them (no subgoals), the current observation, the current
@@ -74,7 +74,7 @@ def _format_actions(actions: Sequence[str], hidden_more: int = 0) -> str:
 
 
 def render_user_message(family: str, inputs: PromptInputs, history_length: int = 2, hidden_actions: int = 0) -> str:
-    """The user message for one turn, with exactly the content of DESIGN §2."""
+    """The user message for one turn, with exactly the content of docs/design.md §2."""
     if family not in FAMILIES:
         raise ValueError(f"env_family must be one of {FAMILIES}, got {family!r}")
     history = list(inputs.history)[-history_length:] if history_length > 0 else []

@@ -5,7 +5,7 @@ Qwen-style chat tokens (`<|im_start|>`, `<|im_end|>`, `<|endoftext|>`, special) 
 non-special tokens: they are never split or merged with neighbours and are kept by `decode(skip_special_tokens=True)`,
 so token boundaries fall exactly at tag boundaries (the trainer's per-block token spans rely on it).
 Load a saved tokenizer with `PreTrainedTokenizerFast.from_pretrained` (or `load_tokenizer`), never `AutoTokenizer`:
-for `qwen2` models AutoTokenizer swaps in Qwen's pre-tokenizer and gives other ids (BACKENDS.md).
+for `qwen2` models AutoTokenizer swaps in Qwen's pre-tokenizer and gives other ids (docs/agents.md).
 """
 
 from __future__ import annotations

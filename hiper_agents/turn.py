@@ -1,4 +1,4 @@
-"""The turn format (DESIGN §2): `<switch>KEEP|SWITCH</switch><subgoal>…</subgoal><action>…</action>`.
+"""The turn format (docs/design.md §2): `<switch>KEEP|SWITCH</switch><subgoal>…</subgoal><action>…</action>`.
 
 Parsing follows HiPER's reference projection, with these documented choices:
 - Tags are matched case-insensitively (the reference lowercases the text before finding `<action>` and matches

@@ -1,4 +1,4 @@
-"""The environment contract every hiper_gym env follows (DESIGN §5): text spaces, the info keys, milestones."""
+"""The environment contract every hiper_gym env follows (docs/design.md §5): text spaces, the info keys, milestones."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ class EnvNotResetError(RuntimeError):
 
 
 class TextEnv(gym.Env[str, str]):
-    """Base class of every hiper_gym env: text observations and actions, and the DESIGN §5 info contract.
+    """Base class of every hiper_gym env: text observations and actions, and the docs/design.md §5 info contract.
 
     Subclasses implement `_reset_episode`, `_step_episode`, `admissible_actions`, `task`, `won`, `score` and
     `milestones`; this class builds the info dict and the subgoal-termination signal (`milestones_completed`:

@@ -76,7 +76,7 @@ class EnvConfig:
 
 @dataclass
 class AlgoConfig:
-    """The advantage estimator and reward shaping (DESIGN §3)."""
+    """The advantage estimator and reward shaping (docs/design.md §3)."""
 
     name: str = _f("hiper", "hiper (HAE), ppo (flat GAE), grpo or gigpo", ("hiper", "ppo", "grpo", "gigpo"))
     gamma: float = _f(1.0, "discount", low=0.0, high=1.0)

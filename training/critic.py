@@ -1,4 +1,4 @@
-"""The value model (DESIGN §4): a transformer backbone with three scalar heads, V_high, V_low and V_term."""
+"""The value model (docs/design.md §4): a transformer backbone with three scalar heads, V_high, V_low and V_term."""
 
 from __future__ import annotations
 

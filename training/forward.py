@@ -60,7 +60,7 @@ def batched_logprobs(
 
 
 def critic_inputs(samples: Sequence[TurnSample], pad_id: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    """Right-padded ids, attention mask and the three value positions (DESIGN §4) per turn."""
+    """Right-padded ids, attention mask and the three value positions (docs/design.md §4) per turn."""
     ids, attention = pad_right([list(s.prompt_ids) + list(s.response_ids) for s in samples], pad_id, device)
     positions = torch.tensor([value_positions(len(s.prompt_ids), s.spans) for s in samples], device=device)
     return ids, attention, positions

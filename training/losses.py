@@ -1,4 +1,4 @@
-"""Policy and value losses (DESIGN §3-§4): per-token advantages by block, clipped surrogate, KL, entropy."""
+"""Policy and value losses (docs/design.md §3-§4): per-token advantages by block, clipped surrogate, KL, entropy."""
 
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ def save_actor(actor: Any, tokenizer: Any, directory: Path, tiny: bool, state_di
     directory.mkdir(parents=True, exist_ok=True)
     actor.save_pretrained(directory, state_dict=state_dict)
     tokenizer.save_pretrained(directory)
-    if tiny:  # PreTrainedTokenizerFast, never AutoTokenizer, loads it (BACKENDS.md)
+    if tiny:  # PreTrainedTokenizerFast, never AutoTokenizer, loads it (docs/agents.md)
         (directory / TINY_MARKER).write_text('{"tokenizer_class": "PreTrainedTokenizerFast"}\n')
 
 

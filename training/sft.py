@@ -1,4 +1,4 @@
-"""Warm start by supervised fine-tuning on expert trajectories in the turn format (DESIGN §4).
+"""Warm start by supervised fine-tuning on expert trajectories in the turn format (docs/design.md §4).
 
 The expert's subgoal labels become `<subgoal>`, and `<switch>` is SWITCH exactly where the label changes (and on
 turn 0). Prompts are built by the same HierarchicalPolicy code as at rollout time, so SFT and RL see one format.

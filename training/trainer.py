@@ -1,4 +1,4 @@
-"""The training loop: rollout -> values -> advantages -> PPO update -> evaluation -> checkpoint (DESIGN §4)."""
+"""The training loop: rollout -> values -> advantages -> PPO update -> evaluation -> checkpoint (docs/design.md §4)."""
 
 from __future__ import annotations
 
@@ -134,7 +134,7 @@ class Trainer:
         return VLLMBackend(sync_dir, self.models.tokenizer, **kwargs)
 
     def sync_weights(self) -> None:
-        """After an update, push the actor's weights (LoRA merged) into the vLLM engine (BACKENDS.md)."""
+        """After an update, push the actor's weights (LoRA merged) into the vLLM engine (docs/agents.md)."""
         if self.cfg.rollout.backend != "vllm":
             return  # the transformers backend generates with the live model
         from hiper_agents.backends.vllm_backend import save_merged_weights

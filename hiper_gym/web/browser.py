@@ -4,7 +4,7 @@ Debian's `/usr/bin/chromium` and `/usr/bin/chromedriver` (`apt-get install -y ch
 can be changed with $HIPER_CHROMIUM and $HIPER_CHROMEDRIVER). Selenium gets the driver path through `Service`, so
 selenium-manager never tries to download one.
 
-Containment (DESIGN §5): the browser reaches 127.0.0.1 only. Every other host goes to a proxy on a loopback port
+Containment (docs/design.md §5): the browser reaches 127.0.0.1 only. Every other host goes to a proxy on a loopback port
 that we hold bound but never listen on (so the connection is refused and nobody else can take the port); Chromium
 never proxies loopback, so our site server is reached directly. A host-resolver rule maps every name but localhost
 to nothing, so no name is even looked up.

@@ -4,7 +4,7 @@
     obs, info = env.reset(options={"split": "test", "goal_idx": 0})
     obs, reward, terminated, truncated, info = env.step("search[red running shoes]")
 
-Observations, actions, search results and the reward follow the original text env (WEBSHOP.md); the reward is the
+Observations, actions, search results and the reward follow the original text env (docs/environments.md, WebShop); the reward is the
 benchmark score, given once on 'Buy Now' (the trainer rescales success itself).
 """
 

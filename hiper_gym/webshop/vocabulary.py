@@ -164,7 +164,7 @@ OPTION_CHANCES: dict[str, tuple[tuple[str, float], ...]] = {
     "electronics": (("Color", 0.55), ("Size", 0.25), ("Style", 0.3), ("Capacity", 0.1)),
     "furniture": (("Color", 0.7), ("Size", 0.45), ("Style", 0.1)),
 }
-# Values whose colour normalisation can never match their own goal option (WEBSHOP.md): used rarely, for realism.
+# Values whose colour normalisation can never match their own goal option (docs/environments.md, WebShop): used rarely, for realism.
 QUIRKY_VALUES = ("Standard", "Light Wash", "Peppermint", "Rustic", "Wired")
 
 SPECS: dict[str, tuple[str, ...]] = {

@@ -1,4 +1,4 @@
-"""Prompts: exactly the content of DESIGN §2, one user message, fitted to max_prompt_tokens."""
+"""Prompts: exactly the content of docs/design.md §2, one user message, fitted to max_prompt_tokens."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def test_merged_weights_of_a_peft_model_have_base_names(tiny_model, tmp_path):
     assert any("lora_A" in k for k in peft_model.state_dict())  # unmerged: the adapter is still separate
 
 
-needs_vllm = pytest.mark.skipif(not HAS_VLLM, reason="needs the vllm venv (BACKENDS.md)")
+needs_vllm = pytest.mark.skipif(not HAS_VLLM, reason="needs the vllm venv (docs/agents.md)")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The trainer end to end on a tiny model: each algo runs, resume is exact, runs write what DESIGN §4 lists."""
+"""The trainer end to end on a tiny model: each algo runs, resume is exact, runs write what docs/design.md §4 lists."""
 
 from __future__ import annotations
 

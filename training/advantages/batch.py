@@ -13,7 +13,7 @@ Tensor = torch.Tensor
 class TurnBatch:
     """A batch of turns, each field a tensor of shape [N]; turns may come in any order.
 
-    `switch` is the parsed switch already segmented by DESIGN §2's rule (True: the turn opens a segment; a turn 0
+    `switch` is the parsed switch already segmented by docs/design.md §2's rule (True: the turn opens a segment; a turn 0
     is a segment start whatever its switch, but a KEEP on turn 0 still counts for the KEEP penalty). A trajectory's
     last turn that is not `done` counts as truncated (by the step limit or by the end of the rollout).
     """
@@ -28,7 +28,7 @@ class TurnBatch:
     v_term: Tensor
     truncated: Tensor | None = None
     won: Tensor | None = None  # the env reported success on this turn; shaping turns it into the success reward
-    valid: Tensor | None = None  # the turn's format was valid (DESIGN §2)
+    valid: Tensor | None = None  # the turn's format was valid (docs/design.md §2)
     group_id: Tensor | None = None  # rollouts of the same task share a group (GRPO, GiGPO)
     obs_key: Tensor | None = None  # an integer key of the observation text (GiGPO's step groups)
     keep_subgoal_changed: Tensor | None = None  # a KEEP turn whose subgoal differs from the previous turn's

@@ -1,6 +1,6 @@
-"""Hierarchical advantage estimation (HiPER, DESIGN §3), vectorised over the whole batch.
+"""Hierarchical advantage estimation (HiPER, docs/design.md §3), vectorised over the whole batch.
 
-Symbols as in DESIGN §3: segment k spans turns b_k..e_k (n_k turns); gamma, lam_turn, lam_seg.
+Symbols as in docs/design.md §3: segment k spans turns b_k..e_k (n_k turns); gamma, lam_turn, lam_seg.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ SWITCH_ADVANTAGES = ("return", "paper")
 
 @dataclass
 class HAEConfig:
-    """HAE hyper-parameters (defaults as DESIGN §3)."""
+    """HAE hyper-parameters (defaults as docs/design.md §3)."""
 
     gamma: float = 1.0
     lam_turn: float = 1.0

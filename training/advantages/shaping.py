@@ -1,4 +1,4 @@
-"""Reward shaping (DESIGN §3): the trainer's reward from what the env reports, shared by every estimator."""
+"""Reward shaping (docs/design.md §3): the trainer's reward from what the env reports, shared by every estimator."""
 
 from __future__ import annotations
 

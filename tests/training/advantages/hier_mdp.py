@@ -2,7 +2,7 @@
 
 States 0..3 on a chain (3 is the goal and terminal), actions left/right (succeed w.p. 0.8), two subgoals, a
 switch decision KEEP/SWITCH from turn 1 on. Each step costs 0.1, reaching the goal pays 1, and any step ends the
-episode w.p. P_END. Values (DESIGN §3 names): V_low(s, g) after committing to g at s, V_high(s) = E_g V_low(s, g)
+episode w.p. P_END. Values (docs/design.md §3 names): V_low(s, g) after committing to g at s, V_high(s) = E_g V_low(s, g)
 at a segment start, U(s, g_prev) = V_term before the switch decision.
 """
 

@@ -1,4 +1,4 @@
-"""Slow reference estimators written as plainly as DESIGN §3's equations: one trajectory, one turn at a time.
+"""Slow reference estimators written as plainly as docs/design.md §3's equations: one trajectory, one turn at a time.
 
 Trajectories are lists of dicts with the TurnBatch fields as Python scalars, in turn order.
 """
@@ -11,7 +11,7 @@ from collections import defaultdict
 
 def shaped_rewards(traj, success_reward=10.0, invalid_penalty=-0.1, keep_penalty=0.0, keep_mode="normalized",
                    consistency_penalty=-0.3):
-    """DESIGN §3's shaping of one trajectory's rewards."""
+    """docs/design.md §3's shaping of one trajectory's rewards."""
     T = len(traj)
     out = []
     for t, turn in enumerate(traj):
@@ -40,7 +40,7 @@ def _normalize(values, mask):
 
 
 def hae(trajs, shaping, gamma=1.0, lam_turn=1.0, lam_seg=0.95, bootstrap=False, switch_mode="return", normalize=True):
-    """HAE per DESIGN §3; returns flat lists over all turns of all trajectories, in order."""
+    """HAE per docs/design.md §3; returns flat lists over all turns of all trajectories, in order."""
     A_low, A_high, A_sw, R_low, R_high, R_sw, starts, rewards = [], [], [], [], [], [], [], []
     for traj in trajs:
         T = len(traj)

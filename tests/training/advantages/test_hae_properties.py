@@ -1,4 +1,4 @@
-"""HAE's equivalences with flat GAE and its edge cases (DESIGN §3)."""
+"""HAE's equivalences with flat GAE and its edge cases (docs/design.md §3)."""
 
 from __future__ import annotations
 

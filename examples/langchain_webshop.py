@@ -1,6 +1,6 @@
 """A trained tiny HiPER agent plays hiper/WebShop-v0 inside a LangChain pipeline.
 
-    python -m examples.langchain_webshop --run-dir RUN_DIR   # a run of `python -m training.run` (WebShop default)
+    python -m examples.langchain_webshop --run-dir RUN_DIR   # a run of `python -m training.run --config webshop_tiny.yaml`
 
 Each input names a WebShop goal (split and index); the agent searches, clicks and buys until the episode ends, and
 the chain returns its summary. `batch` plays all goals together, one generation call per round.

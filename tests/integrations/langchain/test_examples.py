@@ -29,7 +29,7 @@ def test_webshop_example_plays_goals_in_a_chain(tmp_path: Path):
         "iterations=1", "env.num_envs=2", "env.max_steps=4", "env.task_subset=4",
         "model.tiny_hidden=32", "model.tiny_layers=1", "model.tiny_vocab=600", "rollout.max_new_tokens=24",
         "sft.episodes=4", "sft.epochs=1", "eval.episodes=2", "optim.mini_batch_turns=8", "optim.micro_batch_turns=4",
-    ])  # fmt: skip
+    ], options=("--config", "webshop_tiny.yaml"))  # fmt: skip
     out = langchain_webshop.main(["--run-dir", str(run), "--goals", "2", "--max-steps", "3"])
     assert len(out["answers"]) == 2 and all(isinstance(a, str) and a for a in out["answers"])
     for result in out["results"]:

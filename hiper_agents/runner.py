@@ -257,10 +257,11 @@ def run_episodes(
     reset_options: dict[str, Any] | Sequence[dict[str, Any]] | Callable[[int], dict[str, Any]] | None = None,
     num_envs: int = 1,
     keep_steps: bool = False,
+    desc: str = "episodes",
 ) -> EpisodeReport:
     """Play `n` episodes on `envs`: an env, a list of envs played in lock-step, a hiper_gym TextVectorEnv (the
     sync, process or Ray pool of hiper_gym.vector), or an env id made `num_envs` times. A TextVectorEnv has no
-    TimeLimit per slot: pass `max_turns`."""
+    TimeLimit per slot: pass `max_turns`. `desc` labels the progress bar."""
     from tqdm.auto import tqdm
 
     slots_env = _EnvSlots(envs, num_envs)
@@ -273,7 +274,7 @@ def run_episodes(
     finished: list[EpisodeRecord] = []
     next_episode, rounds, tokens = 0, 0, 0
     started = time.perf_counter()
-    bar = tqdm(total=n, disable=not progress, desc="episodes", leave=False)
+    bar = tqdm(total=n, disable=not progress, desc=desc, leave=False)
 
     def start(slots: list[int]) -> None:
         """Reset the given slots with the next episodes (in one call); slots past the last episode go idle."""

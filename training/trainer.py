@@ -240,6 +240,7 @@ class Trainer:
         with torch.random.fork_rng(devices=[]), gathered(self.models.actor):
             report = run_episodes(self.rollout_envs, self.policy, n=len(options), sampling=sampling,
                                   seed=cfg.seed + self.dist.rank, progress=self.progress, reset_options=options,
+                                  desc=f"held-out evaluation (iteration {iteration})",
                                   max_turns=cfg.env.max_steps)
         results = [r for part in gather_objects([(e.success, e.score) for e in report.episodes], self.dist) for r in part]
         successes = sum(s for s, _ in results)

@@ -94,6 +94,7 @@ class TextEnv(gym.Env[str, str]):
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi", "human"], "render_fps": 4}
+    reset_options: tuple[str, ...] | None = None  # the reset options an env takes; others are refused (None: any)
 
     def __init__(self, render_mode: str | None = None, max_observation_chars: int = MAX_OBSERVATION_CHARS):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -150,11 +151,23 @@ class TextEnv(gym.Env[str, str]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
         """Start an episode; `options` are env-specific (split, goal or game index, ...)."""
         super().reset(seed=seed)
-        observation = sanitize_text(self._reset_episode(dict(options or {})), self.max_observation_chars)
+        observation = sanitize_text(self._reset_episode(self._checked_options(options)), self.max_observation_chars)
         self._episode_over = False
         self._done_milestones = frozenset(m.name for m in self.milestones() if m.done)
         self._last_observation = observation
         return observation, self._info(action_valid=True, completed=[], extra=self._reset_extra_info())
+
+    def _checked_options(self, options: Any) -> dict[str, Any]:
+        """`options` as a dict; a non-dict or an option the env does not take raises (a typo would play a random task)."""
+        if options is None:
+            return {}
+        if not isinstance(options, dict):
+            raise TypeError(f"reset options must be a dict, got {type(options).__name__}: {options!r}")
+        unknown = sorted(set(options) - set(self.reset_options)) if self.reset_options is not None else []
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {unknown} for {type(self).__name__}; it takes "
+                             f"{list(self.reset_options or ())}")
+        return dict(options)
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
         """Apply a text action; truncation at the step limit comes from gymnasium's TimeLimit wrapper."""

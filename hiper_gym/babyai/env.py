@@ -53,6 +53,8 @@ class BabyAIEnv(TextEnv):
     v0: first version.
     """
 
+    reset_options = RESET_OPTIONS
+
     def __init__(self, level: str = "GoToLocalSeq", split: str = "train", max_steps: int | None = None,
                  render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
@@ -80,9 +82,6 @@ class BabyAIEnv(TextEnv):
 
     # --- TextEnv -------------------------------------------------------------------------------------------
     def _reset_episode(self, options: dict[str, Any]) -> str:
-        unknown = sorted(set(options) - set(RESET_OPTIONS))
-        if unknown:
-            raise ValueError(f"unknown reset option(s) {unknown}; BabyAI takes {list(RESET_OPTIONS)}")
         split = options.get("split", self.default_split)
         if split not in SPLITS:
             raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")

@@ -42,6 +42,8 @@ class WebTaskEnv(TextEnv):
         window: the browser window size (width, height) in pixels.
     """
 
+    reset_options = ("split", "index", "goal_idx")
+
     metadata: dict[str, Any] = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 4}
 
     def __init__(

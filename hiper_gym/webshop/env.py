@@ -41,6 +41,8 @@ class WebShopEnv(TextEnv):
             python-Levenshtein); they agree on every match decision we have seen.
     """
 
+    reset_options = ("split", "goal_idx")
+
     def __init__(
         self,
         observation_mode: str = "text",

@@ -136,3 +136,15 @@ def test_register_under_hiper_namespace_and_make_both_ways():
 def test_builtin_env_ids_are_registered_on_import():
     for name in ("WebShop-v0", "ALFWorld-v0", "WebTask-v0"):
         assert f"hiper/{name}" in gym.registry
+
+
+def test_reset_refuses_a_non_dict_and_an_option_the_env_does_not_take():
+    class Strict(KeyDoorEnv):
+        reset_options = ("start",)
+
+    with pytest.raises(TypeError, match="must be a dict"):
+        Strict().reset(options="test")
+    with pytest.raises(ValueError, match=r"unknown reset option\(s\) \['goal_index'\].*takes \['start'\]"):
+        Strict().reset(options={"goal_index": 3})
+    Strict().reset(options={})  # and nothing is refused by an env that declares none
+    KeyDoorEnv().reset(options={"anything": 1})

@@ -52,9 +52,17 @@ def sanitize_text(text: str, max_length: int = MAX_OBSERVATION_CHARS) -> str:
     return text
 
 
+class TextSpace(spaces.Text):
+    """gymnasium's `Text` with a short repr: the default one prints all 55,000 characters of the charset."""
+
+    def __repr__(self) -> str:
+        return (f"Text({self.min_length}, {self.max_length}, charset=<printable BMP + \\n\\t\\r, "
+                f"{len(self.character_set)} characters>)")
+
+
 def text_space(max_length: int) -> spaces.Text:
     """A gymnasium `Text` space over `text_charset()`."""
-    return spaces.Text(max_length=max_length, min_length=0, charset=text_charset())
+    return TextSpace(max_length=max_length, min_length=0, charset=text_charset())
 
 
 @dataclass(frozen=True)

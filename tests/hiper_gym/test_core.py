@@ -148,3 +148,9 @@ def test_reset_refuses_a_non_dict_and_an_option_the_env_does_not_take():
         Strict().reset(options={"goal_index": 3})
     Strict().reset(options={})  # and nothing is refused by an env that declares none
     KeyDoorEnv().reset(options={"anything": 1})
+
+
+def test_space_repr_is_short_and_the_space_is_still_gymnasiums_text():
+    env = KeyDoorEnv()
+    assert isinstance(env.observation_space, gym.spaces.Text) and len(repr(env.observation_space)) < 120
+    assert env.observation_space.contains("a key\\n")

@@ -136,3 +136,16 @@ def test_full_weight_reload_changes_outputs(engine, tiny_tokenizer):
     expected = [c.response_ids for c in TransformersBackend(updated, tiny_tokenizer).generate(_prompts(tiny_tokenizer), greedy)]
     assert after != before and after == expected
 
+
+
+@pytest.mark.vllm
+@needs_vllm
+def test_vllm_copies_of_one_prompt_in_one_seeded_call_give_different_samples(engine, tiny_tokenizer):
+    """vLLM seeds each request with its own seed: one seed shared by a GRPO group's copies gave identical samples."""
+    backend, _, _ = engine
+    prompt = _prompts(tiny_tokenizer)[0]
+    sampling = SamplingParams(temperature=1.0, max_new_tokens=16, seed=3)
+    completions = backend.generate([prompt] * 8, sampling)
+    assert len({tuple(c.response_ids) for c in completions}) == 8
+    again = backend.generate([prompt] * 8, sampling)  # and the same call reproduces them
+    assert [c.response_ids for c in again] == [c.response_ids for c in completions]

@@ -85,7 +85,7 @@ class BabyAIEnv(TextEnv):
         split = options.get("split", self.default_split)
         if split not in SPLITS:
             raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")
-        self.level = normalize_level(options.get("level", self.level if "level" in options else self.default_level))
+        self.level = normalize_level(options.get("level", self.default_level))
         self.minigrid = self._level_env(self.level)
         index = options.get("index")
         if index is None:

@@ -139,3 +139,11 @@ def test_noisy_bot_still_wins_mostly_and_labels_every_step():
     env = gym.make("hiper/BabyAI-v0", level="GoToLocalSeq")
     wins = sum(_play_bot(env, {"split": "train", "index": i}, noise=0.3)[0]["won"] for i in range(20))
     assert wins >= 15
+
+
+def test_level_reset_option_plays_another_level_for_one_episode():
+    env = gym.make("hiper/BabyAI-v0", level="GoToLocalSeq")
+    _, info = env.reset(options={"level": "BabyAI-PickupLoc-v0", "index": 1})
+    assert info["level"] == "PickupLoc" and info["task"].startswith("pick up")
+    _, info = env.reset(options={"index": 1})
+    assert info["level"] == "GoToLocalSeq" and ", then go to" in info["task"]

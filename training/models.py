@@ -36,7 +36,7 @@ def pick_device(name: str) -> torch.device:
 
 
 def pick_dtype(name: str, device: torch.device) -> torch.dtype:
-    """auto: bf16 on CUDA, fp32 on CPU."""
+    """The compute dtype. auto: bf16 on CUDA, fp32 on CPU. Trained weights stay fp32 either way (`build_actor`)."""
     if name == "auto":
         return torch.bfloat16 if device.type == "cuda" else torch.float32
     return getattr(torch, name)
@@ -48,6 +48,11 @@ def build_actor(
     """The policy model and tokenizer: a tiny model built offline, or a pretrained one by id, path or short name.
 
     A tiny model's tokenizer is trained on `corpus`, unless a saved one is given (resuming a run).
+
+    Mixed precision as the field does it: the weights the optimiser steps are fp32 (master weights, fp32 Adam state)
+    and `dtype` is the compute dtype (the update runs under autocast, see `compute_context`). Plain AdamW on bf16
+    weights loses most lr-1e-6 updates below bf16's resolution. Under LoRA the frozen base is held in `dtype` and the
+    adapters in fp32.
     """
     m = cfg.model
     if m.name == "tiny":
@@ -64,14 +69,24 @@ def build_actor(
 
         path = resolve_model(m.name)
         tokenizer = load_tokenizer(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
-    model = model.to(device=device, dtype=dtype)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype if m.lora else torch.float32)
+    model = model.to(device=device, dtype=dtype if m.lora else torch.float32)
     if m.lora:
         from peft import LoraConfig, get_peft_model
 
         model = get_peft_model(model, LoraConfig(r=m.lora_rank, lora_alpha=m.lora_alpha, lora_dropout=0.0,
                                                  target_modules="all-linear", task_type="CAUSAL_LM"))
+        for parameter in model.parameters():  # PEFT casts adapters to fp32 already; make sure of it
+            if parameter.requires_grad:
+                parameter.data = parameter.data.float()
     return model, tokenizer
+
+
+def compute_context(device: torch.device, dtype: torch.dtype) -> Any:
+    """Autocast to the compute dtype around forward passes of fp32 master weights (a no-op in fp32)."""
+    from contextlib import nullcontext
+
+    return nullcontext() if dtype == torch.float32 else torch.autocast(device.type, dtype=dtype)
 
 
 def build_models(cfg: RunConfig, corpus: Iterable[str]) -> Models:
@@ -80,14 +95,15 @@ def build_models(cfg: RunConfig, corpus: Iterable[str]) -> Models:
     dtype = pick_dtype(cfg.model.dtype, device)
     actor, tokenizer = build_actor(cfg, corpus, device, dtype)
     critic = make_critic(cfg, actor, device) if cfg.algo.name in ("hiper", "ppo") else None
-    return Models(actor=actor, tokenizer=tokenizer, critic=critic, reference=make_reference(cfg, actor), device=device, dtype=dtype)
+    return Models(actor=actor, tokenizer=tokenizer, critic=critic, reference=make_reference(cfg, actor, dtype), device=device,
+                  dtype=dtype)
 
 
-def make_reference(cfg: RunConfig, actor: Any) -> Any | None:
-    """A frozen copy of the actor as it is now (after SFT), unless LoRA gives the reference for free."""
+def make_reference(cfg: RunConfig, actor: Any, dtype: torch.dtype = torch.float32) -> Any | None:
+    """A frozen copy of the actor as it is now (after SFT), in the compute dtype, unless LoRA gives it for free."""
     if cfg.optim.kl_coef == 0.0 or cfg.model.lora:
         return None
-    reference = copy.deepcopy(actor).eval()
+    reference = copy.deepcopy(actor).to(dtype).eval()
     reference.requires_grad_(False)
     return reference
 

@@ -167,7 +167,7 @@ class Trainer:
             losses = sft_train(actor, samples, self._pad_id(tokenizer), device, cfg.sft.epochs, cfg.sft.lr,
                                cfg.sft.batch_turns, cfg.seed, self.progress)
             print(f"SFT on {len(samples)} expert turns ({len(episodes)} episodes): loss per epoch {[round(x, 4) for x in losses]}")
-        models.reference = make_reference(cfg, actor)
+        models.reference = make_reference(cfg, actor, dtype)
         models.critic = make_critic(cfg, actor, device) if cfg.algo.name in ("hiper", "ppo") else None
         if self.dist.is_main:
             if models.reference is not None:
@@ -187,7 +187,7 @@ class Trainer:
             saved_tokenizer = load_tokenizer(self.run_dir / "tokenizer")
         actor, tokenizer = build_actor(cfg, [], device, dtype, tokenizer=saved_tokenizer)
         actor.load_state_dict(torch.load(path / "actor.pt", map_location=device))
-        reference = make_reference(cfg, actor)
+        reference = make_reference(cfg, actor, dtype)
         if reference is not None:
             reference.load_state_dict(torch.load(self.run_dir / "reference.pt", map_location=device))
         critic = make_critic(cfg, actor, device) if cfg.algo.name in ("hiper", "ppo") else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ from training.distributed import all_reduce_sum, gather_objects, sum_gradients
 from training.forward import batched_logprobs, critic_inputs, critic_values, response_logprobs
 from training.fsdp import gathered, is_sharded, lockstep_count
 from training.losses import policy_loss, token_advantages, value_loss
+from training.models import compute_context
 from training.rollout import TurnSample, turn_batch
 
 if TYPE_CHECKING:
@@ -140,7 +140,8 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
     # During the critic warm-up the actor keeps its weights (verl's critic_warmup): no pi_old or reference needed.
     actor_steps = models.critic is None or iteration > cfg.critic.warmup_iterations
     with gathered(models.actor, models.reference):
-        old_logp = (_owned_map(lambda b: batched_logprobs(models.actor, b, pad_id, device, temperature, micro), samples,
+        # pi_old under the same autocast as the gradient passes, so the first ratio is exactly 1
+        old_logp = (_owned_map(lambda b: _autocast_logprobs(models, b, pad_id, temperature, micro), samples,
                                owned) if actor_steps else {})
         ref_logp = (_owned_map(lambda b: _reference_logprobs(trainer, b, pad_id, device, temperature, micro), samples,
                                owned) if cfg.optim.kl_coef > 0 and actor_steps else None)
@@ -209,7 +210,7 @@ def _mini_batch_step(trainer: Trainer, b: UpdateBatch, indices: list[int], actor
     if trainer.critic_opt is not None:
         trainer.critic_opt.zero_grad()
     stats = dict.fromkeys(("pg", "kl", "entropy", "clip_frac", "value"), 0.0)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" and models.dtype == torch.bfloat16 else nullcontext()
+    autocast = compute_context(device, models.dtype)
     mine = [i for i in indices if b.owned[i]]
     chunks: list[list[int] | None] = [mine[start : start + micro] for start in range(0, len(mine), micro)]
     sharded = is_sharded(models.actor)
@@ -262,9 +263,15 @@ def _mini_batch_step(trainer: Trainer, b: UpdateBatch, indices: list[int], actor
     return {key: all_reduce_sum(value, trainer.dist) for key, value in stats.items()}
 
 
+def _autocast_logprobs(models: Any, samples, pad_id, temperature, micro, model: Any = None) -> list[torch.Tensor]:
+    with compute_context(models.device, models.dtype):
+        return batched_logprobs(model if model is not None else models.actor, samples, pad_id, models.device,
+                                temperature, micro)
+
+
 def _reference_logprobs(trainer: Trainer, samples, pad_id, device, temperature, micro) -> list[torch.Tensor]:
     cfg, models = trainer.cfg, trainer.models
     if cfg.model.lora:  # the reference is the base model: adapters disabled, no second copy
         with models.actor.disable_adapter():
-            return batched_logprobs(models.actor, samples, pad_id, device, temperature, micro)
-    return batched_logprobs(models.reference, samples, pad_id, device, temperature, micro)
+            return _autocast_logprobs(models, samples, pad_id, temperature, micro)
+    return _autocast_logprobs(models, samples, pad_id, temperature, micro, model=models.reference)

@@ -36,7 +36,8 @@ class ModelConfig:
     lora: bool = _f(False, "train LoRA adapters instead of all weights (the KL reference is then the base model)")
     lora_rank: int = _f(16, "LoRA rank", low=1)
     lora_alpha: int = _f(32, "LoRA alpha", low=1)
-    dtype: str = _f("auto", "weights dtype: auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16", ("auto", "float32", "bfloat16"))
+    dtype: str = _f("auto", "compute dtype (trained weights stay fp32): auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16",
+                    ("auto", "float32", "bfloat16"))
     device: str = _f("auto", "auto (cuda when available), cpu or cuda", ("auto", "cpu", "cuda"))
     fsdp: bool = _f(False, "under torchrun, shard actor, critic and reference with FSDP2 instead of replicating them "
                            "(DDP); for models that do not fit one device; full fine-tuning only")

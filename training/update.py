@@ -119,7 +119,7 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
     """Values -> advantages (global batch) -> pi_old/reference log-probs -> clipped updates of actor and critic."""
     cfg, models = trainer.cfg, trainer.models
     owned = owned if owned is not None else [True] * len(samples)
-    pad_id, device, micro = trainer._pad_id(models.tokenizer), models.device, cfg.optim.micro_batch_turns
+    pad_id, micro = trainer._pad_id(models.tokenizer), cfg.optim.micro_batch_turns
     temperature = cfg.rollout.temperature or 1.0
     models.actor.eval()
     values = _global_values(trainer, samples, owned)
@@ -141,9 +141,9 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
     actor_steps = models.critic is None or iteration > cfg.critic.warmup_iterations
     with gathered(models.actor, models.reference):
         # pi_old under the same autocast as the gradient passes, so the first ratio is exactly 1
-        old_logp = (_owned_map(lambda b: _autocast_logprobs(models, b, pad_id, temperature, micro), samples,
+        old_logp = (_owned_map(lambda b: _autocast_logprobs(models, models.actor, b, pad_id, temperature, micro), samples,
                                owned) if actor_steps else {})
-        ref_logp = (_owned_map(lambda b: _reference_logprobs(trainer, b, pad_id, device, temperature, micro), samples,
+        ref_logp = (_owned_map(lambda b: _reference_logprobs(trainer, b, pad_id, temperature, micro), samples,
                                owned) if cfg.optim.kl_coef > 0 and actor_steps else None)
     width = max(len(s.response_ids) for s in samples)
     tok_adv, tok_mask = token_advantages(adv, [s.spans for s in samples], [len(s.response_ids) for s in samples], width)
@@ -263,15 +263,15 @@ def _mini_batch_step(trainer: Trainer, b: UpdateBatch, indices: list[int], actor
     return {key: all_reduce_sum(value, trainer.dist) for key, value in stats.items()}
 
 
-def _autocast_logprobs(models: Any, samples, pad_id, temperature, micro, model: Any = None) -> list[torch.Tensor]:
+def _autocast_logprobs(models: Any, model: Any, samples, pad_id, temperature, micro) -> list[torch.Tensor]:
+    """`model`'s log-probs of the sampled responses, computed in the run's compute dtype."""
     with compute_context(models.device, models.dtype):
-        return batched_logprobs(model if model is not None else models.actor, samples, pad_id, models.device,
-                                temperature, micro)
+        return batched_logprobs(model, samples, pad_id, models.device, temperature, micro)
 
 
-def _reference_logprobs(trainer: Trainer, samples, pad_id, device, temperature, micro) -> list[torch.Tensor]:
+def _reference_logprobs(trainer: Trainer, samples, pad_id, temperature, micro) -> list[torch.Tensor]:
     cfg, models = trainer.cfg, trainer.models
     if cfg.model.lora:  # the reference is the base model: adapters disabled, no second copy
         with models.actor.disable_adapter():
-            return _autocast_logprobs(models, samples, pad_id, temperature, micro)
-    return _autocast_logprobs(models, samples, pad_id, temperature, micro, model=models.reference)
+            return _autocast_logprobs(models, models.actor, samples, pad_id, temperature, micro)
+    return _autocast_logprobs(models, models.reference, samples, pad_id, temperature, micro)

@@ -277,14 +277,19 @@ def config_to_dict(config: RunConfig) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
-def describe(config_type: type = RunConfig, prefix: str = "") -> list[str]:
-    """One line per key: dotted name, default and help (for --help-config)."""
+def describe(config: Any = RunConfig, prefix: str = "") -> list[str]:
+    """One line per key: dotted name, value and help (for --help-config).
+
+    Given a config instance, the value shown is the instance's, with the dataclass default noted where they differ."""
     lines = []
-    for f in dataclasses.fields(config_type):
+    instance = not isinstance(config, type)
+    for f in dataclasses.fields(config):
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        value = getattr(config, f.name) if instance else default
         if dataclasses.is_dataclass(default):
-            lines += describe(type(default), f"{prefix}{f.name}.")
+            lines += describe(value, f"{prefix}{f.name}.")
         else:
             choices = f" {list(f.metadata['choices'])}" if f.metadata.get("choices") else ""
-            lines.append(f"{prefix}{f.name} = {default!r}{choices}  # {f.metadata.get('help', '')}")
+            changed = f" (default {default!r})" if instance and value != default else ""
+            lines.append(f"{prefix}{f.name} = {value!r}{changed}{choices}  # {f.metadata.get('help', '')}")
     return lines

@@ -17,7 +17,7 @@ def _number(value: Any) -> bool:
 class MetricsLog:
     """Append-only metrics with a resume-safe cut: rows after the resumed iteration are dropped."""
 
-    def __init__(self, run_dir: Path, resume_from: int | None = None, write: bool = True):
+    def __init__(self, run_dir: Path, resume_from: int | None = None, write: bool = True, keep_final: bool = False):
         self.path = run_dir / "metrics.jsonl"
         self.run_dir = run_dir
         self.write = write  # only rank 0 of a data-parallel run writes
@@ -28,7 +28,9 @@ class MetricsLog:
                 if line.strip():
                     row = json.loads(line)
                     # a resumed run replays everything after its checkpoint, the final evaluation included
-                    if resume_from is not None and row["iteration"] <= resume_from and row.get("phase") != "after_rl":
+                    # (unless keep_final: the run had finished and nothing is replayed)
+                    final = row.get("phase") == "after_rl"
+                    if resume_from is not None and row["iteration"] <= resume_from and (keep_final or not final):
                         self.rows.append(row)
             if write:
                 self.path.write_text("".join(json.dumps(r) + "\n" for r in self.rows))
@@ -40,6 +42,10 @@ class MetricsLog:
             self._writer = SummaryWriter(str(run_dir / "tensorboard"))
         except ImportError:  # tensorboard is in the train extra; the JSONL log is the record either way
             self._writer = None
+
+    def final_row(self) -> dict[str, Any] | None:
+        """The final evaluation's row, once the run has logged it."""
+        return next((r for r in self.rows if r.get("phase") == "after_rl"), None)
 
     def log(self, row: dict[str, Any]) -> None:
         """Record one row (must hold 'iteration')."""

@@ -27,7 +27,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true", help="resolve and validate the config, print it, and exit")
     parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                         help="import a module first (it may register envs and task sources)")
-    parser.add_argument("--help-config", action="store_true", help="list every config key with its default and help")
+    parser.add_argument("--help-config", action="store_true",
+                        help="list every config key with the value this command line would run, and its help")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="dotted overrides, e.g. algo.name=grpo")
     return parser.parse_args(argv)
@@ -36,9 +37,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run training as the arguments say; returns the exit status."""
     args = parse_args(argv)
-    if args.help_config:
-        print("\n".join(describe()))
-        return 0
     for module in args.plugin:
         importlib.import_module(module)
     try:
@@ -51,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
             cfg = load_config(args.config or DEFAULT_CONFIG, args.overrides)
             name = cfg.run_name or f"{cfg.algo.name}-{cfg.env.id.split('/')[-1]}-{time.strftime('%Y%m%d-%H%M%S')}"
             run_dir = Path(cfg.output_dir) / name
+            if (run_dir / "config.yaml").exists() and not args.help_config and not args.dry_run:
+                raise ConfigError(f"run directory {run_dir} already holds a run: continue it with --resume {run_dir}, "
+                                  "or choose another run_name")
+        if args.help_config:
+            source = args.resume or args.config or DEFAULT_CONFIG
+            print(f"# the values `python -m training.run` runs with {source} and the overrides given\n"
+                  + "\n".join(describe(cfg)))
+            return 0
         _check_env_id(cfg.env.id)
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
@@ -60,8 +66,12 @@ def main(argv: list[str] | None = None) -> int:
 
     print(config_summary(cfg))
     if args.dry_run:
+        import yaml
+
+        from training.config import config_to_dict
         from training.models import describe_model
 
+        print(yaml.safe_dump(config_to_dict(cfg), sort_keys=False).rstrip())
         print(f"model: {describe_model(cfg)}")
         print(f"run directory would be: {run_dir}")
         return 0

@@ -70,10 +70,15 @@ class Trainer:
         self.train_options, self.eval_options = self._tasks()
         latest = ckpt.latest_checkpoint(run_dir) if resume else None
         if resume and latest is None:
-            raise FileNotFoundError(f"--resume: no complete checkpoint under {run_dir / 'checkpoints'}")
+            raise FileNotFoundError(f"--resume: no complete checkpoint under {run_dir / 'checkpoints'} (the run stopped "
+                                    "before its first one): start it again without --resume")
         self.completed = 0 if latest is None else ckpt.checkpoint_iteration(latest)  # iterations already done
-        self.metrics = MetricsLog(run_dir, None if latest is None else self.completed, write=self.dist.is_main)
-        if latest is None and self.dist.is_main:
+        if self.completed > cfg.iterations:
+            raise ValueError(f"--resume: the run has done {self.completed} iterations, more than iterations="
+                             f"{cfg.iterations}; pass iterations={self.completed} or more")
+        self.metrics = MetricsLog(run_dir, None if latest is None else self.completed, write=self.dist.is_main,
+                                  keep_final=latest is not None and self.completed == cfg.iterations)
+        if self.dist.is_main:  # a resumed run records the settings it goes on with (e.g. a raised `iterations`)
             (run_dir / "config.yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
         self.models = self._load(latest) if latest is not None else self._build()
         self.backend = self._make_backend()
@@ -91,6 +96,8 @@ class Trainer:
                            if self.models.critic is not None else None)
         if latest is not None:
             self._load_optimizers(latest)
+        elif cfg.sft.enabled:  # iteration 0: a run killed in its first evaluation resumes without redoing SFT
+            self._save(0)
 
     def close(self) -> None:
         """Stop the rollout workers (processes or Ray actors); in-process envs are closed too."""
@@ -283,6 +290,13 @@ class Trainer:
         cfg = self.cfg
         before = None
         started = time.perf_counter()
+        finished = self.completed == cfg.iterations and self.metrics.final_row() is not None
+        if finished:  # --resume of a finished run: report it, do not re-run the final evaluation
+            print(f"the run has already done its {cfg.iterations} iterations and its final evaluation; "
+                  "pass iterations=N (more) to continue it")
+            self.metrics.close()
+            before = next((r for r in self.metrics.rows if r.get("phase") == "before_rl"), None)
+            return {"before": before, "after": self.metrics.final_row(), "run_dir": str(self.run_dir)}
         if self.completed == 0:
             before = self.evaluate(0)
             self.metrics.log({**before, "phase": "before_rl"})

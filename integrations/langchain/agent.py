@@ -198,7 +198,13 @@ class HiperAgent(Runnable[Any, AIMessage]):
         return self.episode_timeout - (time.monotonic() - episode.started)
 
     def _reset(self, episode: Episode) -> None:
-        options = {"task": episode.request.task} if self.tools is not None else episode.request.options
+        request = episode.request
+        if self.tools is None and request.task.strip() and not request.options:
+            # An env plays its own goals; a task text would be silently ignored (the env's goal played instead).
+            raise ValueError(f"an env-backed HiperAgent plays the env's own tasks, so the text {request.task[:60]!r} "
+                             "would be ignored: pass {'options': {...reset options...}, 'seed': N} instead, "
+                             "or give tools= to play a task text")
+        options = {"task": request.task} if self.tools is not None else request.options
         episode.observation, episode.info = episode.env.reset(seed=episode.request.seed, options=options)
 
     # --- sync ---------------------------------------------------------------------------------------------------

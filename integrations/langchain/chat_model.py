@@ -107,6 +107,12 @@ class ChatHiper(BaseChatModel):
             raise ValueError("backend='openai' needs base_url= (e.g. http://127.0.0.1:8000/v1)")
         return self
 
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+        """Refused with the way to use tools: the policy writes plan-execute turns, not tool calls."""
+        raise NotImplementedError(
+            "ChatHiper does not emit tool calls: its policy writes <subgoal>/<action> turns. To run it over tools, "
+            "use HiperAgent(chat, tools=[...]) (integrations.langchain), which turns each action into a tool call")
+
     # --- identity -------------------------------------------------------------------------------------------
     @property
     def _llm_type(self) -> str:

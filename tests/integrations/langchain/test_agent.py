@@ -225,6 +225,14 @@ def test_a_gym_env_is_played_with_its_own_task_and_reset_options():
     assert all(r.response_metadata["success"] and r.response_metadata["stop_reason"] == "success" for r in results)
 
 
+def test_a_gym_env_refuses_a_task_text_it_would_ignore():
+    import tests.training.toy_env as toy
+
+    agent = HiperAgent(scripted_backend(lambda task: [("SWITCH", "a", "b")]), env=toy.ENV_ID, env_family="web")
+    with pytest.raises(ValueError, match="plays the env's own tasks"):
+        agent.invoke("open the red door")
+
+
 def test_backend_failures_raise_or_come_back_with_return_exceptions():
     from hiper_agents.backends.base import BackendError
 

@@ -73,8 +73,8 @@ def test_a_given_backend_is_used_as_is_and_streams_its_completion_whole():
     assert chat.model_name == "ScriptedBackend"
 
 
-def test_bind_tools_is_not_offered():
-    with pytest.raises(NotImplementedError):
+def test_bind_tools_is_refused_with_the_way_to_use_tools():
+    with pytest.raises(NotImplementedError, match=r"HiperAgent\(chat, tools="):
         ChatHiper(model=tiny_checkpoint()).bind_tools([])
 
 

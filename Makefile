@@ -1,17 +1,20 @@
-# The two quick-start commands (README): `make run` and `make test`. CI runs .ci/run, which calls `make test`
-# and then `make test-slow`.
+# The two quick-start commands (README): `make run` and `make test`. CI runs .ci/run, which calls `make test`,
+# then `make test-slow` and `make test-vllm`.
 PYTHON ?= python3
 EXTRAS ?= webshop,babyai,train,alfworld,ray,web,langchain,dev
 
-.PHONY: install run test test-slow test-vllm lint
+.PHONY: install browser run test test-slow test-vllm lint
 
 install:
 	bash scripts/install.sh "$(EXTRAS)"
 
+browser:  # Chromium and chromedriver for hiper/WebTask-v0's browser tests (Debian packages)
+	bash scripts/install_chromium.sh
+
 run: install
 	$(PYTHON) -m training.run
 
-test: install
+test: install browser  # the suite CI runs, browser tests included
 	$(PYTHON) -m pytest -m "not slow" -q
 
 test-slow: install

@@ -6,6 +6,7 @@ Importing this package registers the envs under the `hiper/` namespace:
 
 from hiper_gym.core import (
     INFO_KEYS,
+    EnvClosedError,
     EnvNotResetError,
     Milestone,
     StepOutcome,
@@ -23,6 +24,7 @@ register_text_env("BabyAI-v0", "hiper_gym.babyai.env:BabyAIEnv", max_episode_ste
 
 __all__ = [
     "INFO_KEYS",
+    "EnvClosedError",
     "EnvNotResetError",
     "Milestone",
     "StepOutcome",

@@ -93,6 +93,10 @@ class EnvNotResetError(RuntimeError):
     """step() was called before reset() or after the episode terminated."""
 
 
+class EnvClosedError(RuntimeError):
+    """reset() or step() was called after close()."""
+
+
 class TextEnv(gym.Env[str, str]):
     """Base class of every hiper_gym env: text observations and actions, and the docs/design.md §5 info contract.
 
@@ -158,6 +162,7 @@ class TextEnv(gym.Env[str, str]):
     # --- gymnasium API ----------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
         """Start an episode; `options` are env-specific (split, goal or game index, ...)."""
+        self._check_open()
         super().reset(seed=seed)
         observation = sanitize_text(self._reset_episode(self._checked_options(options)), self.max_observation_chars)
         self._episode_over = False
@@ -179,6 +184,7 @@ class TextEnv(gym.Env[str, str]):
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
         """Apply a text action; truncation at the step limit comes from gymnasium's TimeLimit wrapper."""
+        self._check_open()
         if self._episode_over:
             raise EnvNotResetError("call reset() before step(); the last episode is over or none was started")
         if not isinstance(action, str):
@@ -194,6 +200,15 @@ class TextEnv(gym.Env[str, str]):
         if self.render_mode == "human":
             self.render()
         return observation, float(outcome.reward), bool(outcome.terminated), bool(outcome.truncated), info
+
+    def close(self) -> None:
+        """Release what the env holds; reset and step raise afterwards (subclasses call this last)."""
+        self._closed = True
+        super().close()
+
+    def _check_open(self) -> None:
+        if getattr(self, "_closed", False):  # getattr: a subclass may close before TextEnv.__init__ ran
+            raise EnvClosedError(f"the env is closed ({type(self).__name__}.close() was called): make a new one")
 
     def render(self) -> str | None:
         """ansi: return the last observation; human: print it."""

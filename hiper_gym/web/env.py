@@ -35,7 +35,7 @@ class WebTaskEnv(TextEnv):
     """A registered web task (`task=` its name, or a WebTask) played in headless Chromium.
 
     Args:
-        task: the task name (`hiper_gym.web.web_task_names()`) or a WebTask.
+        task: the task name (`hiper_gym.web.web_task_names()`) or a WebTask; required.
         split: the split `reset()` draws from when its options name none.
         render_mode: "rgb_array" (screenshots as arrays), "ansi" or "human" (the text observation).
         timeout: seconds a browser command may take before the browser counts as hung.
@@ -48,7 +48,7 @@ class WebTaskEnv(TextEnv):
 
     def __init__(
         self,
-        task: str | WebTask = "account-settings",
+        task: str | WebTask | None = None,
         split: str = "train",
         render_mode: str | None = None,
         timeout: float = 20.0,
@@ -56,6 +56,11 @@ class WebTaskEnv(TextEnv):
         **kwargs: Any,
     ):
         super().__init__(render_mode=render_mode, **kwargs)
+        if task is None:  # it used to play account-settings silently
+            from hiper_gym.web.task import web_task_names
+
+            raise TypeError(f"hiper/WebTask-v0 needs task=: one of {web_task_names()} or a WebTask "
+                            "(gym.make('hiper/WebTask-v0', task='account-settings'))")
         self.web_task: WebTask = web_task(task) if isinstance(task, str) else task
         self.web_task.count(split)  # validates the split name
         self.default_split = split

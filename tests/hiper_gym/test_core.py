@@ -7,7 +7,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import hiper_gym
-from hiper_gym.core import INFO_KEYS, EnvNotResetError, Milestone, StepOutcome, TextEnv, register_text_env
+from hiper_gym.core import INFO_KEYS, EnvClosedError, EnvNotResetError, Milestone, StepOutcome, TextEnv, register_text_env
 
 
 class KeyDoorEnv(TextEnv):
@@ -154,3 +154,12 @@ def test_space_repr_is_short_and_the_space_is_still_gymnasiums_text():
     env = KeyDoorEnv()
     assert isinstance(env.observation_space, gym.spaces.Text) and len(repr(env.observation_space)) < 120
     assert env.observation_space.contains("a key\\n")
+
+
+def test_reset_and_step_after_close_say_the_env_is_closed():
+    env = KeyDoorEnv()
+    env.reset(seed=0)
+    env.close()
+    for call in (lambda: env.reset(seed=0), lambda: env.step("take key")):
+        with pytest.raises(EnvClosedError, match="the env is closed"):
+            call()

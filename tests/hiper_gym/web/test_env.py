@@ -14,7 +14,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import hiper_gym  # noqa: F401  registers hiper/WebTask-v0
-from hiper_gym.core import INFO_KEYS
+from hiper_gym.core import INFO_KEYS, EnvClosedError
 from hiper_gym.web import register_web_task
 from hiper_gym.web.browser import processes_with
 from hiper_gym.web.task import BUILTIN_TASKS
@@ -183,3 +183,12 @@ def test_close_leaves_no_process_or_port_behind():
     assert not any(alive(p) for p in pids) and processes_with(workdir) == []
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+    # a closed env says so (it used to raise a bare AssertionError on step and a connection error on reset)
+    for call in (lambda: env.step("click [1]"), lambda: env.reset(options={"split": "test", "index": 0})):
+        with pytest.raises(EnvClosedError, match="the env is closed"):
+            call()
+
+
+def test_a_web_task_env_without_a_task_says_which_tasks_exist():
+    with pytest.raises(TypeError, match="needs task=.*account-settings"):
+        gym.make("hiper/WebTask-v0")

@@ -49,7 +49,8 @@ class CriticConfig:
 
     backbone: str = _f("actor", "'actor': a copy of the actor's initial model; else a Hugging Face id or local path")
     lr: float = _f(1e-5, "critic learning rate", low=0.0)
-    value_clip: float = _f(0.5, "clip range of the value loss", low=0.0)
+    value_clip: float = _f(0.5, "clip range of the value loss, in return units (the paper's 0.5 holds a value within "
+                           "0.5 of the last iteration's, on returns of 0 to success_reward)", low=0.0)
     warmup_iterations: int = _f(0, "the first N iterations train only the critic (verl's critic_warmup): HAE's executor "
                                 "advantages lean on V_high and V_low, which are noise while the critic is fresh", low=0)
     fit_bias: bool = _f(False, "before the first update, shift each value head's bias so its batch mean equals the "

@@ -54,10 +54,21 @@ class EnvWorkerError(RuntimeError):
     """The worker process could not start the env."""
 
 
+UNGUARDED = ("worker processes are spawned and import your script again, so a script that starts process envs must "
+             "keep its code under `if __name__ == \"__main__\":`")
+
+
+def _refuse_unguarded_start() -> None:
+    """Inside a spawned child that is still importing the parent's script, starting workers again would recurse."""
+    if getattr(mp.current_process(), "_inheriting", False):
+        raise RuntimeError(f"process envs started while a worker was importing the main script: {UNGUARDED}")
+
+
 class ProcessEnv:
     """One env in a worker process, with the gymnasium reset/step API and step_async/step_wait."""
 
     def __init__(self, env_id: str, context: str = "spawn", **kwargs: Any):
+        _refuse_unguarded_start()
         self.env_id, self.kwargs = env_id, kwargs
         self._ctx = mp.get_context(context)
         self._process: Any = None
@@ -75,7 +86,8 @@ class ProcessEnv:
         self._conn = parent
         status, payload = self._receive()
         if status != "ready":
-            raise EnvWorkerError(f"worker for {self.env_id} failed to start:\n{payload}")
+            hint = f"\n(if it was started from a script: {UNGUARDED})" if status == "crashed" else ""
+            raise EnvWorkerError(f"worker for {self.env_id} failed to start:\n{payload}{hint}")
 
     def _receive(self) -> tuple[str, Any]:
         try:

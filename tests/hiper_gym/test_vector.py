@@ -169,3 +169,18 @@ def test_ray_actor_pool_steps_and_contains_a_dead_actor(monkeypatch):
         vec.close()
     finally:
         ray.shutdown()
+
+
+def test_a_script_without_a_main_guard_gets_the_reason_not_a_bootstrap_error(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text("from hiper_gym.vector import make_vector_env\n"
+                      "envs = make_vector_env('hiper/BabyAI-v0', 1, mode='process')\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": root})
+    assert done.returncode != 0
+    assert 'if __name__ == "__main__":' in done.stderr  # in the parent's error, not only the worker's
+    assert "bootstrapping phase" not in done.stderr  # multiprocessing's own message is no longer what the user sees

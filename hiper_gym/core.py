@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, SupportsFloat
 
@@ -25,13 +26,15 @@ NAMESPACE = "hiper"
 
 @functools.cache
 def text_charset() -> str:
-    """Every printable character of the Basic Multilingual Plane plus newline, tab and carriage return.
+    """Every character of the Basic Multilingual Plane but surrogates and control characters, plus `\n\t\r`.
 
     gymnasium's default `Text` charset is alphanumeric only, so real observations (spaces, punctuation,
-    `›` in WebShop categories) would fail `contains`. Characters outside this set are replaced by
-    `sanitize_text` before an env returns them.
+    `›` in WebShop categories) would fail `contains`. Separators and format characters (a no-break space, a
+    zero-width space, common in scraped product text) are kept, as the original pages show them. Characters
+    outside this set (emoji and others beyond the BMP, control characters) are replaced by `sanitize_text`.
     """
-    chars = [chr(c) for c in range(0x10000) if chr(c).isprintable() and not 0xD800 <= c <= 0xDFFF]
+    chars = [chr(c) for c in range(0x10000)
+             if not 0xD800 <= c <= 0xDFFF and unicodedata.category(chr(c)) != "Cc"]
     return "".join(chars) + "\n\t\r"
 
 
@@ -56,7 +59,7 @@ class TextSpace(spaces.Text):
     """gymnasium's `Text` with a short repr: the default one prints all 55,000 characters of the charset."""
 
     def __repr__(self) -> str:
-        return (f"Text({self.min_length}, {self.max_length}, charset=<printable BMP + \\n\\t\\r, "
+        return (f"Text({self.min_length}, {self.max_length}, charset=<BMP but controls and surrogates, + \\n\\t\\r, "
                 f"{len(self.character_set)} characters>)")
 
 

@@ -77,7 +77,10 @@ class WebShopEnv(TextEnv):
         split = options.get("split", self.default_split)
         indices = split_range(split, len(self.world.goals))
         if len(indices) == 0:
-            raise ValueError(f"split {split!r} has no goals ({len(self.world.goals)} goals in all)")
+            counts = {name: len(split_range(name, len(self.world.goals))) for name in ("test", "train", "all")}
+            raise ValueError(f"split {split!r} has no goals: the first 500 goals are 'test', the rest 'train', and this "
+                             f"catalogue has {len(self.world.goals)} ({counts}); pass split='test' or split='all' "
+                             "(gym.make(..., split=...) or reset options)")
         if "goal_idx" in options and options["goal_idx"] is not None:
             position = int(options["goal_idx"])
             if not 0 <= position < len(indices):
@@ -88,7 +91,7 @@ class WebShopEnv(TextEnv):
             total = sum(weights)
             self.goal_index = indices[int(self.np_random.choice(len(indices), p=[w / total for w in weights]))]
         goal = self.world.goals[self.goal_index]
-        self._session = Session(self.world, goal, self.fuzzy_matcher)
+        self._session = Session(self.world, goal, self.fuzzy_matcher, rng=self.np_random)
         self._progress = Progress(self.world, goal, self.fuzzy_matcher)
         return self._session.observation(self.observation_mode)
 

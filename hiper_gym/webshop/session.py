@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
+
+from hiper_gym.core import sanitize_text
 from hiper_gym.webshop import pages as P
 from hiper_gym.webshop.reward import Goal, Reward, compute_reward
 from hiper_gym.webshop.world import WebShopWorld
@@ -41,6 +45,7 @@ class Session:
     visited: set[str] = field(default_factory=set)
     queries: list[str] = field(default_factory=list)
     reward: Reward | None = None
+    rng: Any = None  # the env's np_random: draws the `<r>` query's random products
     _page: P.Page | None = None
 
     # --- the current page -------------------------------------------------------------------------------
@@ -86,17 +91,45 @@ class Session:
         if name == "search" and arg:
             self.search(arg)
             return True
-        if name == "click" and arg is not None and arg != "search" and arg in self.page.clickables:
-            self.click(arg)
-            return True
+        if name == "click" and arg is not None and arg != "search":
+            key = arg if arg in self.page.clickables else self._copied_from_observation(arg)
+            if key is not None:
+                self.click(key)
+                return True
         return False
+
+    def _copied_from_observation(self, arg: str) -> str | None:
+        """The clickable whose observation text is `arg`: observations show characters beyond the BMP (emoji) as
+        '?', so `click[camo ?]` copied from the page means `click[camo 🌲]`; None unless exactly one matches."""
+        if "?" not in arg:
+            return None
+        matches = [key for key in self.page.clickables if key != "search" and sanitize_text(key) == arg]
+        return matches[0] if len(matches) == 1 else None
 
     def search(self, query: str) -> None:
         """A new search from any page: results page 1, no product, options cleared."""
         self.keywords = query.split(" ")
         self.queries.append(query)
-        self.results = self.world.engine.search(" ".join(self.keywords))
+        self.results = self._special_query(self.keywords)
+        if self.results is None:
+            self.results = self.world.engine.search(" ".join(self.keywords))
         self._show_results(1)
+
+    def _special_query(self, keywords: list[str]) -> list[int] | None:
+        """The original's debugging queries, which bypass the search engine: `<r>` 50 random products, `<c> x` every
+        product of category x, `<q> x` every product whose query is x (catalogue order); None for a plain query.
+
+        `<a>` (by attribute) raises in the original text env (it has no attribute index), so it is a plain query here."""
+        products = self.world.products
+        if keywords[0] == "<r>":
+            rng = self.rng if self.rng is not None else np.random.default_rng()
+            return [int(i) for i in rng.choice(len(products), size=min(50, len(products)), replace=False)]
+        if keywords[0] == "<c>" and len(keywords) > 1:
+            return [i for i, p in enumerate(products) if p.category == keywords[1].strip()]
+        if keywords[0] == "<q>":
+            query = " ".join(keywords[1:]).strip()
+            return [i for i, p in enumerate(products) if p.query == query]
+        return None
 
     def _show_results(self, page_num: int) -> None:
         self.page_num, self.product, self.sub_page, self.options = page_num, None, None, {}

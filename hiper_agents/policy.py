@@ -216,7 +216,8 @@ class HierarchicalPolicy:
             step=state.turn_index,
             observation=observation,
             subgoal=state.subgoal,
-            admissible=tuple(info.get("admissible_actions") or ()),
+            # the concrete actions, then the templates (`search[<query>]`): the prompt lists both
+            admissible=tuple(info.get("admissible_actions") or ()) + tuple(info.get("action_templates") or ()),
             history=tuple(state.history[-self.history_length :]) if self.history_length > 0 else (),
         )
 

@@ -12,6 +12,7 @@ from gymnasium import spaces
 
 INFO_KEYS = (
     "admissible_actions",
+    "action_templates",
     "won",
     "score",
     "task",
@@ -132,8 +133,12 @@ class TextEnv(gym.Env[str, str]):
         raise NotImplementedError
 
     def admissible_actions(self) -> list[str]:
-        """The actions valid in the current state."""
+        """The concrete actions valid in the current state (each one can be sent to `step` as it is)."""
         raise NotImplementedError
+
+    def action_templates(self) -> list[str]:
+        """Action forms with a placeholder to fill in (`search[<query>]`); the literal placeholder is invalid."""
+        return []
 
     @property
     def task(self) -> str:
@@ -225,6 +230,7 @@ class TextEnv(gym.Env[str, str]):
         info: dict[str, Any] = dict(extra or {})
         info.update(
             admissible_actions=list(self.admissible_actions()),
+            action_templates=list(self.action_templates()),
             won=bool(self.won),
             score=float(self.score),
             task=str(self.task),

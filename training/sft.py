@@ -60,7 +60,7 @@ def expert_texts(episodes: Sequence[Sequence[ExpertTurn]]) -> list[str]:
     for episode in episodes:
         for t in episode:
             texts += [t.observation, t.action, t.subgoal, str(t.info.get("task", ""))]
-            texts += list(t.info.get("admissible_actions") or [])
+            texts += list(t.info.get("admissible_actions") or []) + list(t.info.get("action_templates") or [])
     return texts
 
 

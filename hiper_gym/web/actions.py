@@ -14,6 +14,7 @@ from hiper_gym.web.dom import PageSnapshot
 
 KEYS = ("enter", "tab", "escape")
 CLICKABLE_ROLES = frozenset({"link", "button", "checkbox", "radio", "tab", "menuitem", "switch"})
+PLACEHOLDER = "<text>"
 TYPE_TEMPLATE = 'type [{id}] "<text>"'
 
 _CLICK = re.compile(r"^click\s*\[(\d+)\]$", re.IGNORECASE)
@@ -71,6 +72,9 @@ def check_action(action: WebAction, page: PageSnapshot, can_go_back: bool) -> st
         return f"[{element.id}] is a {element.role}: {what} it instead"
     if action.kind == "type" and element.role != "textbox":
         return f"[{element.id}] is a {element.role}, not a textbox"
+    if action.kind == "type" and action.text == PLACEHOLDER:
+        return f'"{PLACEHOLDER}" is the template\'s placeholder: type the text itself'
+
     if action.kind == "select":
         if element.role != "combobox":
             return f"[{element.id}] is a {element.role}, not a drop-down list"
@@ -85,16 +89,19 @@ def option_index(options: tuple[str, ...] | list[str], wanted: str) -> int | Non
     return next((i for i, o in enumerate(options) if " ".join(o.split()).lower() == key), None)
 
 
+def action_templates(page: PageSnapshot) -> list[str]:
+    """`type [id] "<text>"` for every enabled textbox, in page order."""
+    return [TYPE_TEMPLATE.format(id=e.id) for e in page.elements if e.role == "textbox" and not e.disabled]
+
+
 def admissible_actions(page: PageSnapshot, can_go_back: bool) -> list[str]:
-    """Every action the page allows now, in page order; typing shows a `"<text>"` placeholder."""
+    """Every concrete action the page allows now, in page order (typing is a template: `action_templates`)."""
     actions = []
     for element in page.elements:
         if element.disabled:
             continue
         if element.role in CLICKABLE_ROLES:
             actions.append(f"click [{element.id}]")
-        elif element.role == "textbox":
-            actions.append(TYPE_TEMPLATE.format(id=element.id))
         elif element.role == "combobox":
             actions += [f'select [{element.id}] "{option}"' for option in element.options or ()]
     focused = page.element(page.focused) if page.focused is not None else None

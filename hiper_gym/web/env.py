@@ -20,7 +20,7 @@ from typing import Any, SupportsFloat
 import numpy as np
 
 from hiper_gym.core import Milestone, StepOutcome, TextEnv
-from hiper_gym.web.actions import admissible_actions, check_action, parse_action
+from hiper_gym.web.actions import action_templates, admissible_actions, check_action, parse_action
 from hiper_gym.web.browser import ActionFailed, Browser, BrowserError
 from hiper_gym.web.checks import Context
 from hiper_gym.web.dom import PageSnapshot
@@ -218,10 +218,16 @@ class WebTaskEnv(TextEnv):
 
     # --- the info contract -------------------------------------------------------------------------------
     def admissible_actions(self) -> list[str]:
-        """The page's clicks, typing, options, `press Enter` after typing, and `back` past the start page."""
+        """The page's clicks, options, `press Enter` after typing, and `back` past the start page."""
         if self.page is None or self._ended:
             return []
         return admissible_actions(self.page, self._history_index > self._start_index)
+
+    def action_templates(self) -> list[str]:
+        """`type [id] "<text>"` for each textbox of the page."""
+        if self.page is None or self._ended:
+            return []
+        return action_templates(self.page)
 
     @property
     def task(self) -> str:

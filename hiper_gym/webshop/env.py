@@ -131,13 +131,16 @@ class WebShopEnv(TextEnv):
 
     # --- the info contract -----------------------------------------------------------------------------------
     def admissible_actions(self) -> list[str]:
-        """'search[<query>]' on the start page (any query is accepted on every page); else the page's clicks."""
+        """The page's clicks (none on the start page: a search is a template, see `action_templates`)."""
         session = self._require_session()
-        if session.done:
+        if session.done or session.kind == "start":
             return []
-        if session.kind == "start":
-            return [SEARCH_TEMPLATE]
         return [f"click[{key}]" for key in session.clickables()]
+
+    def action_templates(self) -> list[str]:
+        """'search[<query>]' on the start page (as agent papers list it; any query is accepted on every page)."""
+        session = self._require_session()
+        return [SEARCH_TEMPLATE] if session.kind == "start" and not session.done else []
 
     @property
     def task(self) -> str:

@@ -118,8 +118,8 @@ class RandomAgent:
         self.rng = random.Random(seed)
 
     def act(self, env: Any, admissible: list[str]) -> str:
-        """A random admissible action."""
-        if admissible == ["search[<query>]"]:
+        """A random admissible action (a search of random instruction words where only the template is offered)."""
+        if not admissible:
             words = env.unwrapped.task.lower().split()
             return f"search[{' '.join(self.rng.sample(words, min(len(words), self.rng.randint(1, 5))))}]"
         return self.rng.choice(admissible)

@@ -88,7 +88,7 @@ class Session:
         name, arg = parse_action(action)
         if arg is not None:
             arg = arg.lower()
-        if name == "search" and arg:
+        if name == "search" and arg and arg != "<query>":  # the template's placeholder is not a query
             self.search(arg)
             return True
         if name == "click" and arg is not None and arg != "search":

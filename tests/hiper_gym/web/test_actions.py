@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hiper_gym.web.actions import WebAction, admissible_actions, check_action, option_index, parse_action
+from hiper_gym.web.actions import (
+    WebAction,
+    action_templates,
+    admissible_actions,
+    check_action,
+    option_index,
+    parse_action,
+)
 from hiper_gym.web.dom import Element, PageSnapshot
 
 PAGE = PageSnapshot(
@@ -61,8 +68,9 @@ def test_actions_are_checked_against_the_page():
 
 
 def test_admissible_actions_list_each_element_once_and_enter_after_typing():
+    assert action_templates(PAGE) == ['type [1] "<text>"']  # kept apart: a random agent would type "<text>"
+    assert "placeholder" in check_action(WebAction("type", 1, "<text>"), PAGE, False)
     assert admissible_actions(PAGE, can_go_back=True) == [
-        'type [1] "<text>"',
         'select [2] "Free"',
         'select [2] "Plus Plan"',
         "click [3]",

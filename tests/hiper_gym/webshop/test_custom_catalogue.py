@@ -33,7 +33,7 @@ def test_a_small_catalogue_names_the_split_to_use(shop):
         env.reset(seed=0)
     env = gym.make("hiper/WebShop-v0", data_dir=str(shop), split="all")
     obs, info = env.reset(seed=0)
-    assert info["admissible_actions"] == ["search[<query>]"]
+    assert info["action_templates"] == ["search[<query>]"]
 
 
 def test_no_break_and_zero_width_spaces_are_shown_and_an_emoji_option_copied_from_the_page_works(shop):

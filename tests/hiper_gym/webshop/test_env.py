@@ -99,7 +99,14 @@ def test_navigation_and_option_state(env):
     assert (session.kind, session.page_num) == ("results", 1)
     env.step("click[back to search]")
     assert session.kind == "start" and session.visited == set()
-    assert env.unwrapped.admissible_actions() == ["search[<query>]"]
+    assert env.unwrapped.admissible_actions() == [] and env.unwrapped.action_templates() == ["search[<query>]"]
+
+
+def test_the_search_template_is_kept_apart_and_its_placeholder_is_not_a_query(env):
+    # a random agent over admissible_actions used to search for "<query>", and the env took it as valid
+    _, _, _, _, info = env.step("search[<query>]")
+    assert not info["action_valid"] and env.unwrapped.session.kind == "start"
+    assert info["admissible_actions"] == [] and info["action_templates"] == ["search[<query>]"]
 
 
 def test_pages_past_the_last_are_empty_but_keep_next(env):

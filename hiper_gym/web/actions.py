@@ -15,6 +15,7 @@ from hiper_gym.web.dom import PageSnapshot
 KEYS = ("enter", "tab", "escape")
 CLICKABLE_ROLES = frozenset({"link", "button", "checkbox", "radio", "tab", "menuitem", "switch"})
 PLACEHOLDER = "<text>"
+MAX_TYPED_CHARS = 1000  # the action space's own limit (hiper_gym.core.MAX_ACTION_CHARS)
 TYPE_TEMPLATE = 'type [{id}] "<text>"'
 
 _CLICK = re.compile(r"^click\s*\[(\d+)\]$", re.IGNORECASE)
@@ -72,8 +73,13 @@ def check_action(action: WebAction, page: PageSnapshot, can_go_back: bool) -> st
         return f"[{element.id}] is a {element.role}: {what} it instead"
     if action.kind == "type" and element.role != "textbox":
         return f"[{element.id}] is a {element.role}, not a textbox"
-    if action.kind == "type" and action.text == PLACEHOLDER:
-        return f'"{PLACEHOLDER}" is the template\'s placeholder: type the text itself'
+    if action.kind == "type":
+        if action.text == PLACEHOLDER:
+            return f'"{PLACEHOLDER}" is the template\'s placeholder: type the text itself'
+        if len(action.text) > MAX_TYPED_CHARS:  # key by key, 10 KB took 21 s and 100 KB hung the driver
+            return f"typed text is capped at {MAX_TYPED_CHARS} characters (got {len(action.text)})"
+        if any(ord(ch) > 0xFFFF or 0xD800 <= ord(ch) <= 0xDFFF for ch in action.text):
+            return "the text holds characters a browser cannot type (beyond the BMP, e.g. emoji, or a lone surrogate)"
 
     if action.kind == "select":
         if element.role != "combobox":

@@ -65,6 +65,10 @@ def test_actions_are_checked_against_the_page():
     assert "no option" in check_action(WebAction("select", 2, "Gold"), PAGE, False)
     assert check_action(WebAction("back"), PAGE, False) is not None
     assert check_action(WebAction("back"), PAGE, True) is None
+    assert check_action(WebAction("type", 1, "x" * 1000), PAGE, False) is None
+    assert "capped at 1000" in check_action(WebAction("type", 1, "x" * 10_000), PAGE, False)
+    for text in ("a\ud800b", "camo \U0001f332"):  # a lone surrogate; an emoji (chromedriver types the BMP only)
+        assert "cannot type" in check_action(WebAction("type", 1, text), PAGE, False)
 
 
 def test_admissible_actions_list_each_element_once_and_enter_after_typing():

@@ -1,7 +1,10 @@
 """A LangChain pipeline in which a trained tiny HiPER agent drives a shop API's tools.
 
-    python -m examples.langchain_shop                    # trains examples/shop_tiny.yaml into runs/shop-tiny first
-    python -m examples.langchain_shop --run-dir RUN_DIR  # any run trained on hiper/ShopTools-v0
+    python examples/langchain_shop.py                    # trains examples/shop_tiny.yaml into runs/shop-tiny first
+    python examples/langchain_shop.py --run-dir RUN_DIR  # any run trained on hiper/ShopTools-v0
+
+It runs from any directory (as `python -m examples.langchain_shop` from the repository root too). Training the
+tiny agent takes several minutes on two cores; runs/ is made in the current directory.
 
 The chain is `prompt | agent | StrOutputParser()`: the prompt turns {"item", "quantity"} into the task, the agent
 plans subgoals and calls the tools (check_stock, add_to_cart, view_cart, checkout) until the order is placed, it
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import subprocess
 import sys
@@ -23,8 +27,12 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
-from examples.shop_tools import ShopAPI
-from integrations.langchain import EVENT_ACTION, EVENT_OBSERVATION, EVENT_SUBGOAL, HiperAgent, ToolEnvironment
+ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as a file from any directory: the repository root holds `examples`
+    sys.path.insert(0, str(ROOT))
+
+from examples.shop_tools import ShopAPI  # noqa: E402
+from integrations.langchain import EVENT_ACTION, EVENT_OBSERVATION, EVENT_SUBGOAL, HiperAgent, ToolEnvironment  # noqa: E402
 
 CONFIG = Path(__file__).with_name("shop_tiny.yaml")
 
@@ -44,7 +52,9 @@ def train(run_dir: Path, *overrides: str) -> Path:
         f"run_name={run_dir.name}",
         *overrides,
     ]
-    subprocess.run(command, check=True)
+    # the plugin `examples.shop_training` must import in the child too, whatever directory this runs from
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": path})
     return run_dir
 
 

@@ -1,6 +1,6 @@
 """A trained tiny HiPER agent plays hiper/WebShop-v0 inside a LangChain pipeline.
 
-    python -m examples.langchain_webshop --run-dir RUN_DIR   # a run of `python -m training.run --config webshop_tiny.yaml`
+    python examples/langchain_webshop.py --run-dir RUN_DIR   # a run of `python -m training.run --config webshop_tiny.yaml`
 
 Each input names a WebShop goal (split and index); the agent searches, clicks and buys until the episode ends, and
 the chain returns its summary. `batch` plays all goals together, one generation call per round.
@@ -9,13 +9,17 @@ the chain returns its summary. `batch` plays all goals together, one generation 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from integrations.langchain import HiperAgent
+if __package__ in (None, ""):  # run as a file from any directory: the repository root holds the packages
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from integrations.langchain import HiperAgent  # noqa: E402
 
 
 def build_chain(run_dir: str | Path, **agent_kwargs: Any) -> tuple[Runnable, Runnable]:

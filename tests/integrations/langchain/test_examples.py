@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,3 +41,12 @@ def test_webshop_example_plays_goals_in_a_chain(tmp_path: Path):
             meta["task"] and 1 <= meta["steps"] <= 3 and meta["stop_reason"] in ("step_limit", "success", "terminated")
         )
         assert all(isinstance(a, str) for a in meta["actions"])
+
+
+@pytest.mark.parametrize("name", ["langchain_shop.py", "langchain_webshop.py"])
+def test_examples_run_as_files_from_any_directory(name: str, tmp_path: Path):
+    script = Path(__file__).parents[3] / "examples" / name
+    done = subprocess.run([sys.executable, str(script), "--help"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "usage:" in done.stdout

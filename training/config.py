@@ -98,6 +98,8 @@ class AlgoConfig:
     keep_penalty: float = _f(0.0, "KEEP penalty (-0.3 ALFWorld, -3.5 WebShop in the paper)", high=0.0)
     keep_penalty_mode: str = _f("normalized", "normalized (keep_penalty / T per KEEP) or fixed", ("normalized", "fixed"))
     consistency_penalty: float = _f(-0.3, "added on a KEEP turn whose subgoal changed", high=0.0)
+    milestone_reward: float = _f(0.0, "added on a turn per task milestone it completes (info['milestones_completed']); "
+                                 "0 in the paper", low=0.0)
 
 
 @dataclass

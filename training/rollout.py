@@ -109,4 +109,5 @@ def turn_batch(samples: Sequence[TurnSample], values: torch.Tensor | None) -> Tu
         obs_key=col("obs_key", torch.int64), keep_subgoal_changed=col("keep_subgoal_changed", torch.bool),
         has_subgoal=torch.tensor(["subgoal" in s.spans for s in samples]),
         has_switch=torch.tensor(["switch" in s.spans for s in samples]),
+        milestones=torch.tensor([len(s.milestones_completed) for s in samples], dtype=torch.int64),
     )

@@ -47,7 +47,7 @@ def shaping_config(cfg: RunConfig) -> RewardShaping:
     """The trainer's reward shaping (docs/design.md §3)."""
     a = cfg.algo
     return RewardShaping(a.success_reward, a.invalid_penalty, a.keep_penalty, a.keep_penalty_mode, a.consistency_penalty,
-                         a.reward_source)
+                         a.reward_source, a.milestone_reward)
 
 
 

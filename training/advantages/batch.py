@@ -35,6 +35,7 @@ class TurnBatch:
     has_subgoal: Tensor | None = None  # the response has a <subgoal> block (else it cannot carry A^H)
     has_switch: Tensor | None = None  # the response has a <switch> block (else it cannot carry A^sw)
     switch_prob: Tensor | None = None  # β_t = P(SWITCH), needed by switch_advantage="paper"
+    milestones: Tensor | None = None  # how many of the task's milestones turned done on this turn
 
     def __len__(self) -> int:
         return int(self.traj_id.numel())

@@ -24,6 +24,8 @@ class RewardShaping:
     # success: success_reward x won (the paper's runs); env: success_reward x the env's own reward (WebShop's partial
     # score on buy: a dense signal for small models that rarely win; ALFWorld's reward is won, so both agree there)
     reward_source: str = "success"
+    # added on a turn for each task milestone it completes (the env's subgoal-termination signal); 0 in the paper
+    milestone_reward: float = 0.0
 
     def __post_init__(self) -> None:
         if self.keep_penalty_mode not in KEEP_PENALTY_MODES:
@@ -56,6 +58,8 @@ def shape_rewards(lay: Layout, shaping: RewardShaping) -> Tensor:
     if shaping.consistency_penalty != 0.0:
         changed = lay.flag(b.keep_subgoal_changed, default=False) & keep & ~lay.first
         reward = reward + changed.to(torch.float64) * shaping.consistency_penalty
+    if shaping.milestone_reward != 0.0 and b.milestones is not None:
+        reward = reward + b.milestones.to(torch.float64) * shaping.milestone_reward
     return reward
 
 

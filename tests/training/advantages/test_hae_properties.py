@@ -196,3 +196,16 @@ def test_env_reward_source_scales_the_envs_own_reward():
     assert success_only.tolist() == pytest.approx([0.0, -0.1, 10.0])
     with pytest.raises(ValueError, match="reward_source"):
         RewardShaping(reward_source="score")
+
+
+def test_milestone_reward_is_added_per_milestone_a_turn_completes():
+    """algo.milestone_reward pays each milestone a turn completes (the env's subgoal-termination signal); off by default."""
+    batch = TurnBatch(
+        traj_id=torch.tensor([0, 0, 0]), turn_idx=torch.tensor([2, 0, 1]),  # unsorted on purpose
+        reward=torch.zeros(3), done=torch.tensor([True, False, False]), switch=torch.tensor([True, True, False]),
+        won=torch.tensor([True, False, False]), v_high=torch.zeros(3), v_low=torch.zeros(3), v_term=torch.zeros(3),
+        milestones=torch.tensor([1, 0, 2]),
+    )
+    lay = layout(batch)  # sorted: turns 0, 1, 2 with 0, 2, 1 milestones
+    assert shape_rewards(lay, RewardShaping(success_reward=10.0, milestone_reward=3.0)).tolist() == [0.0, 6.0, 13.0]
+    assert shape_rewards(lay, RewardShaping(success_reward=10.0)).tolist() == [0.0, 0.0, 10.0]

@@ -172,11 +172,12 @@ class HierarchicalPolicy:
         fallback_chars: int | None = None,
         num_slots: int = 1,
         adapters: tuple[str, str] | None = None,
+        prompt_style: str = "full",
     ):
         self.backend = backend
         self.tokenizer = tokenizer if tokenizer is not None else backend.tokenizer
         self.env_family = env_family
-        self.prompts = PromptBuilder(self.tokenizer, env_family, history_length, max_prompt_tokens)
+        self.prompts = PromptBuilder(self.tokenizer, env_family, history_length, max_prompt_tokens, prompt_style)
         self.max_new_tokens = max_new_tokens
         self.fallback_chars = fallback_chars if fallback_chars is not None else FALLBACK_CHARS[env_family]
         self.slots: list[SlotState] = []

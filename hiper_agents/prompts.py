@@ -15,6 +15,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 FAMILIES = ("alfworld", "webshop", "web", "tools", "babyai")
+# full: the intro and the format instructions, for pretrained models that read them; compact: the same state
+# without them (a third of the tokens), for models trained from scratch, which learn the format from SFT alone.
+STYLES = ("full", "compact")
 CUT_MARKER = "\n[... middle of the observation cut ...]\n"
 HIDDEN_ACTIONS = frozenset({"help"})
 
@@ -73,11 +76,26 @@ def _format_actions(actions: Sequence[str], hidden_more: int = 0) -> str:
     return "\n".join(lines) if lines else "- (none listed: write any command)"
 
 
-def render_user_message(family: str, inputs: PromptInputs, history_length: int = 2, hidden_actions: int = 0) -> str:
-    """The user message for one turn, with exactly the content of docs/design.md §2."""
+def render_user_message(family: str, inputs: PromptInputs, history_length: int = 2, hidden_actions: int = 0,
+                        style: str = "full") -> str:
+    """The user message for one turn, with exactly the content of docs/design.md §2 (`compact`: without the intro
+    and the format instructions)."""
     if family not in FAMILIES:
         raise ValueError(f"env_family must be one of {FAMILIES}, got {family!r}")
+    if style not in STYLES:
+        raise ValueError(f"prompt style must be one of {STYLES}, got {style!r}")
     history = list(inputs.history)[-history_length:] if history_length > 0 else []
+    actions = list(inputs.admissible)[: len(inputs.admissible) - hidden_actions]
+    if style == "compact":
+        parts = [f"Task: {inputs.task.strip()}", f"Step: {inputs.step + 1}"]
+        for offset, (obs, action) in enumerate(history):
+            parts += [f"[Step {inputs.step - len(history) + 1 + offset}] {obs.strip()}", f"Action: {action}"]
+        parts += [
+            "Observation:", inputs.observation.strip(),
+            f"Subgoal: {inputs.subgoal.strip() if inputs.subgoal else 'None'}",
+            "Actions:", _format_actions(actions, hidden_actions),
+        ]
+        return "\n".join(parts)
     parts = [_INTRO[family], "", f"Your task: {inputs.task.strip()}", f"Steps taken so far: {inputs.step}."]
     if history:
         parts.append(f"Your last {len(history)} observation(s) and the action you took after each:")
@@ -93,7 +111,7 @@ def render_user_message(family: str, inputs: PromptInputs, history_length: int =
         f"Current subgoal: {inputs.subgoal.strip() if inputs.subgoal else 'None'}",
         "",
         "Admissible actions:",
-        _format_actions(list(inputs.admissible)[: len(inputs.admissible) - hidden_actions], hidden_actions),
+        _format_actions(actions, hidden_actions),
         "",
         FORMAT_INSTRUCTIONS,
     ]
@@ -132,16 +150,20 @@ class FittedPrompt:
 class PromptBuilder:
     """Renders and fits prompts for one env family; the policy and the SFT data use the same instance."""
 
-    def __init__(self, tokenizer: Any, env_family: str, history_length: int = 2, max_prompt_tokens: int = 2048):
+    def __init__(self, tokenizer: Any, env_family: str, history_length: int = 2, max_prompt_tokens: int = 2048,
+                 style: str = "full"):
         if env_family not in FAMILIES:
             raise ValueError(f"env_family must be one of {FAMILIES}, got {env_family!r}")
+        if style not in STYLES:
+            raise ValueError(f"prompt style must be one of {STYLES}, got {style!r}")
+        self.style = style
         self.tokenizer = tokenizer
         self.env_family = env_family
         self.history_length = history_length
         self.max_prompt_tokens = max_prompt_tokens
 
     def _try(self, inputs: PromptInputs, hidden_actions: int = 0) -> tuple[str, str, list[int]]:
-        message = render_user_message(self.env_family, inputs, self.history_length, hidden_actions)
+        message = render_user_message(self.env_family, inputs, self.history_length, hidden_actions, self.style)
         text = chat_text(self.tokenizer, message)
         return message, text, encode_prompt(self.tokenizer, text)
 
@@ -200,5 +222,5 @@ def corpus_text() -> list[str]:
     """The fixed wording of every template (for training a tiny tokenizer on what prompts contain)."""
     texts = [*_INTRO.values(), FORMAT_INSTRUCTIONS, CUT_MARKER]
     sample = PromptInputs(task="t", step=3, observation="o", subgoal="g", admissible=("a",), history=(("o", "a"),))
-    texts += [render_user_message(f, sample) for f in FAMILIES]
+    texts += [render_user_message(f, sample, style=style) for f in FAMILIES for style in STYLES]
     return texts

@@ -127,6 +127,8 @@ class RolloutConfig:
     max_prompt_tokens: int = _f(2048, "prompt budget; the observation is cut from the middle", low=64)
     max_new_tokens: int = _f(512, "response budget", low=8)
     history_length: int = _f(2, "past observations and actions shown", low=0)
+    prompt_style: str = _f("full", "full (intro and format instructions, for pretrained models) or compact (the state "
+                           "alone, a third of the tokens, for models trained from scratch)", ("full", "compact"))
     vllm_kwargs: dict = _f({}, "extra vllm.LLM arguments (gpu_memory_utilization, enforce_eager, ...)")
 
 

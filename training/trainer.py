@@ -89,6 +89,7 @@ class Trainer:
         self.policy = HierarchicalPolicy(
             self.backend, self.models.tokenizer, env_family=self.source.env_family, history_length=cfg.rollout.history_length,
             max_prompt_tokens=cfg.rollout.max_prompt_tokens, max_new_tokens=cfg.rollout.max_new_tokens,
+            prompt_style=cfg.rollout.prompt_style,
         )
         self.actor_opt = torch.optim.AdamW([p for p in self.models.actor.parameters() if p.requires_grad],
                                            lr=cfg.optim.actor_lr, weight_decay=0.0)
@@ -169,7 +170,8 @@ class Trainer:
         if cfg.sft.enabled:
             policy = HierarchicalPolicy(TransformersBackend(actor, tokenizer, device=str(device)), tokenizer,
                                         env_family=self.source.env_family, history_length=cfg.rollout.history_length,
-                                        max_prompt_tokens=cfg.rollout.max_prompt_tokens)
+                                        max_prompt_tokens=cfg.rollout.max_prompt_tokens,
+                                        prompt_style=cfg.rollout.prompt_style)
             samples = sft_samples(policy, episodes)
             losses = sft_train(actor, samples, self._pad_id(tokenizer), device, cfg.sft.epochs, cfg.sft.lr,
                                cfg.sft.batch_turns, cfg.seed, self.progress)

@@ -181,6 +181,7 @@ class HiperAgent(Runnable[Any, AIMessage]):
             max_prompt_tokens=self.max_prompt_tokens,
             max_new_tokens=self.max_new_tokens,
             num_slots=slots,
+            prompt_style=self.chat.settings.prompt_style,
         )
 
     def _sampling(self, round_index: int) -> Any:

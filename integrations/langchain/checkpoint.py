@@ -35,6 +35,7 @@ class PromptSettings:
     max_new_tokens: int = 512
     temperature: float = 0.4
     max_steps: int = 15
+    prompt_style: str = "full"
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ def _run_spec(run_dir: Path, weights: Path | None) -> CheckpointSpec:
         max_new_tokens=int(rollout.get("max_new_tokens", 512)),
         temperature=float(evaluation.get("temperature", 0.4)),
         max_steps=int(env.get("max_steps", 15)),
+        prompt_style=str(rollout.get("prompt_style", "full")),
     )
     tiny = {
         "hidden": int(model_cfg.get("tiny_hidden", 128)),

@@ -80,3 +80,16 @@ def test_history_and_actions_are_dropped_only_when_the_observation_cut_is_not_en
 def test_unknown_family_is_rejected():
     with pytest.raises(ValueError, match="env_family"):
         render_user_message("chess", _inputs())
+
+
+def test_compact_style_shows_the_same_state_without_intro_and_instructions(tiny_tokenizer):
+    text = render_user_message("babyai", _inputs(), history_length=2, style="compact")
+    for expected in ("Task: put a clean mug on the desk", "Step: 4", "obs two", "examine desk 1", "You arrive at desk 1",
+                     "Subgoal: find a mug", "- go to cabinet 1", "- look"):
+        assert expected in text
+    assert "obs one" not in text and "<switch>" not in text and "grid world" not in text
+    full = PromptBuilder(tiny_tokenizer, "babyai", history_length=0).build(_inputs())
+    compact = PromptBuilder(tiny_tokenizer, "babyai", history_length=0, style="compact").build(_inputs())
+    assert len(compact.ids) < len(full.ids) / 2
+    with pytest.raises(ValueError, match="prompt style"):
+        PromptBuilder(tiny_tokenizer, "babyai", style="short")

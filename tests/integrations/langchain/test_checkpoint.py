@@ -35,7 +35,7 @@ def _lora_run(tmp_path: Path) -> tuple[Path, dict]:
     (run / "checkpoints" / "iter_000004.tmp").mkdir()  # a write killed half-way is ignored
     config = {"seed": 7, "model": {"name": "tiny", "tiny_hidden": 32, "tiny_layers": 1, "lora": True},
               "env": {"id": "hiper/WebShop-v0", "max_steps": 9},
-              "rollout": {"history_length": 1, "max_prompt_tokens": 300, "max_new_tokens": 20},
+              "rollout": {"history_length": 1, "max_prompt_tokens": 300, "max_new_tokens": 20, "prompt_style": "compact"},
               "eval": {"temperature": 0.0}}  # fmt: skip
     (run / "config.yaml").write_text(yaml.safe_dump(config))
     return run, actor.state_dict()
@@ -47,6 +47,7 @@ def test_a_lora_run_loads_base_adapters_and_the_latest_checkpoint(tmp_path: Path
     assert spec.is_adapter and spec.weights == run / "checkpoints" / "iter_000003" / "actor.pt"
     assert spec.settings.env_family == "webshop" and spec.settings.max_steps == 9
     assert (spec.settings.history_length, spec.settings.max_prompt_tokens, spec.settings.temperature) == (1, 300, 0.0)
+    assert spec.settings.prompt_style == "compact"  # the agent prompts as the run was trained
     model, _ = load_model(spec)
     assert all(torch.equal(model.state_dict()[k], v) for k, v in trained.items())
     final, _ = load_model(resolve_checkpoint(run, which="final"))  # model/: the adapters before the update

@@ -25,6 +25,16 @@ class Models:
     device: torch.device
     dtype: torch.dtype
 
+    @property
+    def pad_id(self) -> int:
+        """The tokenizer's pad id (its eos id when it has none): what right-padded batches are filled with."""
+        return pad_id_of(self.tokenizer)
+
+
+def pad_id_of(tokenizer: Any) -> int:
+    """A tokenizer's pad id, else its eos id."""
+    return int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id)
+
 
 def pick_device(name: str) -> torch.device:
     """auto: CUDA when available, else CPU."""

@@ -21,11 +21,20 @@ from training.config import RunConfig, config_to_dict
 from training.distributed import barrier, gather_objects, init_from_env, shard
 from training.fsdp import full_optimizer_state, full_state_dict, gathered, is_sharded, load_optimizer_state, shard_model
 from training.metrics import MetricsLog
-from training.models import Models, build_actor, make_critic, make_reference, pick_device, pick_dtype, save_actor
+from training.models import (
+    Models,
+    build_actor,
+    make_critic,
+    make_reference,
+    pad_id_of,
+    pick_device,
+    pick_dtype,
+    save_actor,
+)
 from training.rollout import collect
 from training.sft import expert_episodes, expert_texts, sft_samples, sft_train
 from training.tasks import task_source
-from training.update import ppo_update
+from training.update import Learner
 
 
 def cycled(items: list[Any], n: int) -> list[Any]:
@@ -91,10 +100,7 @@ class Trainer:
             max_prompt_tokens=cfg.rollout.max_prompt_tokens, max_new_tokens=cfg.rollout.max_new_tokens,
             prompt_style=cfg.rollout.prompt_style,
         )
-        self.actor_opt = torch.optim.AdamW([p for p in self.models.actor.parameters() if p.requires_grad],
-                                           lr=cfg.optim.actor_lr, weight_decay=0.0)
-        self.critic_opt = (torch.optim.AdamW(self.models.critic.parameters(), lr=cfg.critic.lr, weight_decay=0.0)
-                           if self.models.critic is not None else None)
+        self.learner = Learner(cfg, self.models, self.dist)
         if latest is not None:
             self._load_optimizers(latest)
         elif cfg.sft.enabled:  # iteration 0: a run killed in its first evaluation resumes without redoing SFT
@@ -173,7 +179,7 @@ class Trainer:
                                         max_prompt_tokens=cfg.rollout.max_prompt_tokens,
                                         prompt_style=cfg.rollout.prompt_style)
             samples = sft_samples(policy, episodes)
-            losses = sft_train(actor, samples, self._pad_id(tokenizer), device, cfg.sft.epochs, cfg.sft.lr,
+            losses = sft_train(actor, samples, pad_id_of(tokenizer), device, cfg.sft.epochs, cfg.sft.lr,
                                cfg.sft.batch_turns, cfg.seed, self.progress)
             print(f"SFT on {len(samples)} expert turns ({len(episodes)} episodes): loss per epoch {[round(x, 4) for x in losses]}")
         models.reference = make_reference(cfg, actor, dtype)
@@ -206,7 +212,8 @@ class Trainer:
 
     def _load_optimizers(self, path: Path) -> None:
         state = torch.load(path / "optim.pt", map_location="cpu", weights_only=False)
-        pairs = [(self.models.actor, self.actor_opt, state["actor"]), (self.models.critic, self.critic_opt, state["critic"])]
+        learner = self.learner
+        pairs = [(self.models.actor, learner.actor_opt, state["actor"]), (self.models.critic, learner.critic_opt, state["critic"])]
         for model, optimizer, saved in pairs:
             if optimizer is None:
                 continue
@@ -223,8 +230,8 @@ class Trainer:
         return full_state_dict(model), full_optimizer_state(model, optimizer)
 
     def _save(self, iteration: int) -> None:
-        actor, actor_opt = self._whole_state(self.models.actor, self.actor_opt)
-        critic, critic_opt = self._whole_state(self.models.critic, self.critic_opt)
+        actor, actor_opt = self._whole_state(self.models.actor, self.learner.actor_opt)
+        critic, critic_opt = self._whole_state(self.models.critic, self.learner.critic_opt)
 
         def write(directory: Path) -> None:
             torch.save(actor, directory / "actor.pt")
@@ -235,10 +242,6 @@ class Trainer:
         if self.dist.is_main:
             ckpt.save_checkpoint(self.run_dir, iteration, write)
         barrier(self.dist)
-
-    @staticmethod
-    def _pad_id(tokenizer: Any) -> int:
-        return int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id)
 
     # --- phases -------------------------------------------------------------------------------------------
     def evaluate(self, iteration: int) -> dict[str, Any]:
@@ -282,7 +285,7 @@ class Trainer:
         episodes = [e for _, part in parts for e in part]
         row = {"iteration": it, **rollout_metrics(samples, episodes, rollout_s)}
         owned = [s.traj_id % self.dist.world == self.dist.rank for s in samples]
-        row.update(ppo_update(self, samples, it, owned))
+        row.update(self.learner.update(samples, it, owned))
         self.sync_weights()
         row["time/iteration_s"] = time.perf_counter() - started
         return row

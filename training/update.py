@@ -1,10 +1,11 @@
-"""One PPO update on a rollout: values, advantages, pi_old and the reference recomputed, then mini-batch steps."""
+"""The Learner: models, optimizers and the distributed state, and one PPO update on a rollout (values, advantages,
+pi_old and the reference recomputed, then mini-batch steps). The trainer runs the loop and owns one Learner."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,11 +25,8 @@ from training.distributed import all_reduce_sum, gather_objects, sum_gradients
 from training.forward import batched_logprobs, critic_inputs, critic_values, response_logprobs
 from training.fsdp import gathered, is_sharded, lockstep_count
 from training.losses import policy_loss, token_advantages, value_loss
-from training.models import compute_context
+from training.models import Models, compute_context
 from training.rollout import TurnSample, turn_batch
-
-if TYPE_CHECKING:
-    from training.trainer import Trainer
 
 
 def estimator_config(cfg: RunConfig) -> Any:
@@ -84,23 +82,23 @@ def _owned_map(fn, samples: list[TurnSample], owned: list[bool]) -> dict[int, to
     return dict(zip(index, fn([samples[i] for i in index]))) if index else {}
 
 
-def _global_values(trainer: Trainer, samples: list[TurnSample], owned: list[bool]) -> torch.Tensor | None:
+def _global_values(learner: Learner, samples: list[TurnSample], owned: list[bool]) -> torch.Tensor | None:
     """Critic values of every turn: each rank computes its own, then they are gathered."""
-    models = trainer.models
+    models = learner.models
     if models.critic is None:
         return None
-    pad_id, micro = trainer._pad_id(models.tokenizer), trainer.cfg.optim.micro_batch_turns
+    pad_id, micro = models.pad_id, learner.cfg.optim.micro_batch_turns
     with gathered(models.critic):
         mine = _owned_map(lambda b: list(critic_values(models.critic, b, pad_id, models.device, micro).cpu()), samples,
                           owned)
     values = torch.zeros(len(samples), 3)
-    for part in gather_objects(mine, trainer.dist):
+    for part in gather_objects(mine, learner.dist):
         for i, row in part.items():
             values[i] = row
     return values
 
 
-def _fit_value_bias(trainer: Trainer, values: torch.Tensor, adv: Advantages) -> tuple[torch.Tensor, torch.Tensor]:
+def _fit_value_bias(learner: Learner, values: torch.Tensor, adv: Advantages) -> tuple[torch.Tensor, torch.Tensor]:
     """Shift each head's bias by (mean target - mean value) over this batch; returns the values shifted alike and the
     shift.
 
@@ -111,18 +109,33 @@ def _fit_value_bias(trainer: Trainer, values: torch.Tensor, adv: Advantages) -> 
         if head in adv.returns and bool(adv.value_mask[head].any()):
             mask = adv.value_mask[head]
             delta[h] = adv.returns[head][mask].mean() - values[mask, h].mean()
-    trainer.models.critic.shift_bias(delta)
+    learner.models.critic.shift_bias(delta)
     return values + delta, delta
 
 
-def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owned: list[bool] | None = None) -> dict[str, Any]:
+class Learner:
+    """What an update changes: the models, their AdamW optimizers, and the distributed state they are reduced over."""
+
+    def __init__(self, cfg: RunConfig, models: Models, dist: Any):
+        self.cfg, self.models, self.dist = cfg, models, dist
+        self.actor_opt = torch.optim.AdamW([p for p in models.actor.parameters() if p.requires_grad],
+                                           lr=cfg.optim.actor_lr, weight_decay=0.0)
+        self.critic_opt = (torch.optim.AdamW(models.critic.parameters(), lr=cfg.critic.lr, weight_decay=0.0)
+                           if models.critic is not None else None)
+
+    def update(self, samples: list[TurnSample], iteration: int, owned: list[bool] | None = None) -> dict[str, Any]:
+        """One PPO update on a rollout's turns (`owned`: those this rank back-propagates); returns its metrics."""
+        return ppo_update(self, samples, iteration, owned)
+
+
+def ppo_update(learner: Learner, samples: list[TurnSample], iteration: int, owned: list[bool] | None = None) -> dict[str, Any]:
     """Values -> advantages (global batch) -> pi_old/reference log-probs -> clipped updates of actor and critic."""
-    cfg, models = trainer.cfg, trainer.models
+    cfg, models = learner.cfg, learner.models
     owned = owned if owned is not None else [True] * len(samples)
-    pad_id, micro = trainer._pad_id(models.tokenizer), cfg.optim.micro_batch_turns
+    pad_id, micro = models.pad_id, cfg.optim.micro_batch_turns
     temperature = cfg.rollout.temperature or 1.0
     models.actor.eval()
-    values = _global_values(trainer, samples, owned)
+    values = _global_values(learner, samples, owned)
 
     def advantages(values: torch.Tensor | None) -> Advantages:
         return compute_advantages(cfg.algo.name, turn_batch(samples, values), estimator_config(cfg), shaping_config(cfg))
@@ -133,7 +146,7 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
         # the targets: repeat until the shift is negligible (on the embedded default's first batch the means then
         # agree to 1e-3 on all three heads).
         for _ in range(8):
-            values, delta = _fit_value_bias(trainer, values, adv)
+            values, delta = _fit_value_bias(learner, values, adv)
             adv = advantages(values)
             if float(delta.abs().max()) < 1e-3:
                 break
@@ -143,7 +156,7 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
         # pi_old under the same autocast as the gradient passes, so the first ratio is exactly 1
         old_logp = (_owned_map(lambda b: _autocast_logprobs(models, models.actor, b, pad_id, temperature, micro), samples,
                                owned) if actor_steps else {})
-        ref_logp = (_owned_map(lambda b: _reference_logprobs(trainer, b, pad_id, temperature, micro), samples,
+        ref_logp = (_owned_map(lambda b: _reference_logprobs(learner, b, pad_id, temperature, micro), samples,
                                owned) if cfg.optim.kl_coef > 0 and actor_steps else None)
     width = max(len(s.response_ids) for s in samples)
     tok_adv, tok_mask = token_advantages(adv, [s.spans for s in samples], [len(s.response_ids) for s in samples], width)
@@ -157,7 +170,7 @@ def ppo_update(trainer: Trainer, samples: list[TurnSample], iteration: int, owne
     for _ in range(cfg.optim.ppo_epochs):
         order = torch.randperm(len(samples), generator=generator).tolist()
         for indices in mini_batches(order, cfg.optim.mini_batch_turns):
-            step = _mini_batch_step(trainer, batch, indices, actor_steps)
+            step = _mini_batch_step(learner, batch, indices, actor_steps)
             for key, value in step.items():
                 stats[key].append(value)
     models.actor.eval()
@@ -197,25 +210,25 @@ def mini_batches(order: list[int], size: int) -> list[list[int]]:
     return [order[bounds[k] : bounds[k + 1]] for k in range(count)]
 
 
-def _mini_batch_step(trainer: Trainer, b: UpdateBatch, indices: list[int], actor_step: bool = True) -> dict[str, float]:
+def _mini_batch_step(learner: Learner, b: UpdateBatch, indices: list[int], actor_step: bool = True) -> dict[str, float]:
     """One optimiser step on a mini-batch of global turn indices (the critic's alone when not `actor_step`); returns
     its token-mean stats over all ranks."""
-    cfg, models = trainer.cfg, trainer.models
-    pad_id, device, micro = trainer._pad_id(models.tokenizer), models.device, cfg.optim.micro_batch_turns
+    cfg, models = learner.cfg, learner.models
+    pad_id, device, micro = models.pad_id, models.device, cfg.optim.micro_batch_turns
     temperature = cfg.rollout.temperature or 1.0
     # Denominators over the whole mini-batch (every rank's turns), so ranks' gradients add up to one process's.
     total_tokens = float(b.tok_mask[indices].sum().clamp_min(1))
     head_counts = {h: float(b.adv.value_mask[h][indices].sum().clamp_min(1)) for h in b.adv.value_mask}
-    trainer.actor_opt.zero_grad()
-    if trainer.critic_opt is not None:
-        trainer.critic_opt.zero_grad()
+    learner.actor_opt.zero_grad()
+    if learner.critic_opt is not None:
+        learner.critic_opt.zero_grad()
     stats = dict.fromkeys(("pg", "kl", "entropy", "clip_frac", "value"), 0.0)
     autocast = compute_context(device, models.dtype)
     mine = [i for i in indices if b.owned[i]]
     chunks: list[list[int] | None] = [mine[start : start + micro] for start in range(0, len(mine), micro)]
     sharded = is_sharded(models.actor)
     if sharded:  # FSDP: every rank joins every gradient reduce-scatter, so pad with zero-weight passes
-        chunks += [None] * (lockstep_count(len(chunks), trainer.dist) - len(chunks))
+        chunks += [None] * (lockstep_count(len(chunks), learner.dist) - len(chunks))
     for chunk in chunks:
         weight = 1.0 if chunk is not None else 0.0
         chunk = chunk if chunk is not None else indices[:1]
@@ -252,15 +265,15 @@ def _mini_batch_step(trainer: Trainer, b: UpdateBatch, indices: list[int], actor
     if actor_step:
         actor_params = [p for p in models.actor.parameters() if p.requires_grad]
         if not sharded:  # FSDP already summed them in backward
-            sum_gradients(actor_params, trainer.dist)
+            sum_gradients(actor_params, learner.dist)
         torch.nn.utils.clip_grad_norm_(actor_params, cfg.optim.max_grad_norm)
-        trainer.actor_opt.step()
-    if trainer.critic_opt is not None:
+        learner.actor_opt.step()
+    if learner.critic_opt is not None:
         if not is_sharded(models.critic):
-            sum_gradients(models.critic.parameters(), trainer.dist)
+            sum_gradients(models.critic.parameters(), learner.dist)
         torch.nn.utils.clip_grad_norm_(models.critic.parameters(), cfg.optim.max_grad_norm)
-        trainer.critic_opt.step()
-    return {key: all_reduce_sum(value, trainer.dist) for key, value in stats.items()}
+        learner.critic_opt.step()
+    return {key: all_reduce_sum(value, learner.dist) for key, value in stats.items()}
 
 
 def _autocast_logprobs(models: Any, model: Any, samples, pad_id, temperature, micro) -> list[torch.Tensor]:
@@ -269,8 +282,8 @@ def _autocast_logprobs(models: Any, model: Any, samples, pad_id, temperature, mi
         return batched_logprobs(model, samples, pad_id, models.device, temperature, micro)
 
 
-def _reference_logprobs(trainer: Trainer, samples, pad_id, temperature, micro) -> list[torch.Tensor]:
-    cfg, models = trainer.cfg, trainer.models
+def _reference_logprobs(learner: Learner, samples, pad_id, temperature, micro) -> list[torch.Tensor]:
+    cfg, models = learner.cfg, learner.models
     if cfg.model.lora:  # the reference is the base model: adapters disabled, no second copy
         with models.actor.disable_adapter():
             return _autocast_logprobs(models, models.actor, samples, pad_id, temperature, micro)

@@ -24,7 +24,6 @@ from training.config import load_config  # noqa: E402
 from training.fsdp import full_state_dict, gathered  # noqa: E402
 from training.rollout import collect  # noqa: E402
 from training.trainer import Trainer  # noqa: E402
-from training.update import ppo_update  # noqa: E402
 
 
 def main() -> None:
@@ -39,7 +38,7 @@ def main() -> None:
         rollout = collect(envs, trainer.policy, options, list(range(8)), SamplingParams(max_new_tokens=24, seed=5), seed=5)
     samples = sorted(rollout.samples, key=lambda s: (s.traj_id, s.turn_idx))
     owned = [s.traj_id % trainer.dist.world == trainer.dist.rank for s in samples]
-    row = ppo_update(trainer, samples, iteration=1, owned=owned)
+    row = trainer.learner.update(samples, iteration=1, owned=owned)
     weights = {"actor": full_state_dict(trainer.models.actor), "critic": full_state_dict(trainer.models.critic)}
     if trainer.dist.is_main:
         (out / "row.json").write_text(json.dumps({**row, "turns": len(samples), "world": trainer.dist.world}))

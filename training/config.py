@@ -53,6 +53,8 @@ class CriticConfig:
                            "0.5 of the last iteration's, on returns of 0 to success_reward)", low=0.0)
     warmup_iterations: int = _f(0, "the first N iterations train only the critic (verl's critic_warmup): HAE's executor "
                                 "advantages lean on V_high and V_low, which are noise while the critic is fresh", low=0)
+    fit_features: bool = _f(False, "before the first update, standardise each hidden feature the value heads read "
+                            "over the batch (a fixed map saved with the critic); see docs/training.md")
     fit_bias: bool = _f(False, "before the first update, shift each value head's bias so its batch mean equals the "
                         "mean of its targets: a fresh head reads ~0 while returns are on the success reward's scale "
                         "(10), and Adam moves it ~lr per step, so a short run's critic never catches up and A^low = "

@@ -39,11 +39,32 @@ class ValueModel(nn.Module):
         nn.init.zeros_(self.heads.bias)
         # Set once the heads' bias is fitted to the first batch's targets (critic.fit_bias); saved in checkpoints.
         self.register_buffer("bias_fitted", torch.zeros((), dtype=torch.bool))
+        # A fixed affine map of the hidden features the heads read (identity until critic.fit_features sets it).
+        self.register_buffer("feature_mean", torch.zeros(hidden_size))
+        self.register_buffer("feature_scale", torch.ones(hidden_size))
+        self.register_buffer("features_fitted", torch.zeros((), dtype=torch.bool))
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        # Checkpoints from before critic.fit_bias lack the flag: their heads were trained, so never refit them.
+        # Checkpoints from before critic.fit_bias / fit_features lack their state: their heads were trained on
+        # the raw features, so keep the identity map and never refit them.
         state_dict.setdefault(prefix + "bias_fitted", torch.ones((), dtype=torch.bool))
+        state_dict.setdefault(prefix + "feature_mean", torch.zeros_like(self.feature_mean))
+        state_dict.setdefault(prefix + "feature_scale", torch.ones_like(self.feature_scale))
+        state_dict.setdefault(prefix + "features_fitted", torch.ones((), dtype=torch.bool))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    @torch.no_grad()
+    def set_feature_map(self, mean: Tensor, std: Tensor) -> None:
+        """Standardise the heads' input: (h - mean) / std per hidden feature, fixed from now on (critic.fit_features)."""
+        self.feature_mean.copy_(mean.to(self.feature_mean))
+        self.feature_scale.copy_(1.0 / std.clamp_min(1e-6).to(self.feature_scale))
+        self.features_fitted.fill_(True)
+
+    def features(self, input_ids: Tensor, attention_mask: Tensor, positions: Tensor) -> Tensor:
+        """The raw hidden states [B, 3, H] the heads read, at `positions` [B, 3]."""
+        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        rows = torch.arange(hidden.shape[0], device=hidden.device)[:, None]
+        return hidden[rows, positions]
 
     @torch.no_grad()
     def shift_bias(self, delta: Tensor) -> None:
@@ -68,10 +89,9 @@ class ValueModel(nn.Module):
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor, positions: Tensor) -> Tensor:
         """Values [B, 3] (high, low, term) at `positions` [B, 3] of right-padded sequences."""
-        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        rows = torch.arange(hidden.shape[0], device=hidden.device)[:, None]
-        picked = hidden[rows, positions]  # [B, 3, H]
-        all_heads = self.heads(picked.to(self.heads.weight.dtype))  # [B, 3, 3]
+        picked = self.features(input_ids, attention_mask, positions).to(self.heads.weight.dtype)  # [B, 3, H]
+        picked = (picked - self.feature_mean) * self.feature_scale
+        all_heads = self.heads(picked)  # [B, 3, 3]
         return all_heads.diagonal(dim1=1, dim2=2)  # head j at position j
 
 

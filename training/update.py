@@ -98,6 +98,26 @@ def _global_values(learner: Learner, samples: list[TurnSample], owned: list[bool
     return values
 
 
+def _fit_value_features(learner: Learner, samples: list[TurnSample], owned: list[bool]) -> None:
+    """Set the critic's feature map from this batch: mean and std of every hidden feature the heads read, over all
+    ranks' turns and the three value positions, so every rank sets the same map."""
+    models = learner.models
+    pad_id, micro = models.pad_id, learner.cfg.optim.micro_batch_turns
+
+    batch = [s for s, mine in zip(samples, owned) if mine]
+    total = torch.zeros(3, 1)  # sum, sum of squares, count per feature
+    with gathered(models.critic), torch.no_grad():
+        for start in range(0, len(batch), micro):
+            picked = models.critic.features(*critic_inputs(batch[start : start + micro], pad_id, models.device))
+            picked = picked.float().reshape(-1, picked.shape[-1]).cpu()
+            total = total + torch.stack([picked.sum(0), (picked**2).sum(0), torch.full_like(picked[0], len(picked))])
+    total = sum(gather_objects(total, learner.dist), torch.zeros(3, 1))
+    count = total[2].clamp_min(1)
+    mean = total[0] / count
+    std = (total[1] / count - mean**2).clamp_min(0).sqrt()
+    models.critic.set_feature_map(mean, std)
+
+
 def _fit_value_bias(learner: Learner, values: torch.Tensor, adv: Advantages) -> tuple[torch.Tensor, torch.Tensor]:
     """Shift each head's bias by (mean target - mean value) over this batch; returns the values shifted alike and the
     shift.
@@ -135,6 +155,8 @@ def ppo_update(learner: Learner, samples: list[TurnSample], iteration: int, owne
     pad_id, micro = models.pad_id, cfg.optim.micro_batch_turns
     temperature = cfg.rollout.temperature or 1.0
     models.actor.eval()
+    if models.critic is not None and cfg.critic.fit_features and not bool(models.critic.features_fitted):
+        _fit_value_features(learner, samples, owned)
     values = _global_values(learner, samples, owned)
 
     def advantages(values: torch.Tensor | None) -> Advantages:

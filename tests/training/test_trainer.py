@@ -133,6 +133,7 @@ def test_critic_fit_bias_shifts_the_heads_once_to_the_first_batch_targets(tmp_pa
 
 def test_a_critic_saved_before_fit_bias_existed_loads_as_fitted():
     """Old checkpoints lack the flag; their heads were trained, so loading one must not make a run refit them."""
+    import torch
     from transformers import Qwen2Config, Qwen2Model
 
     from training.critic import ValueModel
@@ -140,10 +141,46 @@ def test_a_critic_saved_before_fit_bias_existed_loads_as_fitted():
     backbone = Qwen2Model(Qwen2Config(vocab_size=50, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
                                       num_attention_heads=2, num_key_value_heads=2))
     critic = ValueModel(backbone, 16)
-    old = {k: v for k, v in critic.state_dict().items() if k != "bias_fitted"}
+    old = {k: v for k, v in critic.state_dict().items() if "fitted" not in k and not k.startswith("feature_")}
     critic.load_state_dict(old)
-    assert bool(critic.bias_fitted)
+    assert bool(critic.bias_fitted) and bool(critic.features_fitted)  # trained on raw features: identity map kept
+    assert torch.equal(critic.feature_scale, torch.ones(16)) and torch.equal(critic.feature_mean, torch.zeros(16))
     fresh = ValueModel(backbone, 16)
     assert not bool(fresh.bias_fitted)
     fresh.load_state_dict(ValueModel(backbone, 16).state_dict())
     assert not bool(fresh.bias_fitted)
+
+
+def test_critic_fit_features_standardises_what_the_heads_read_once(tmp_path):
+    """critic.fit_features=true: the first update sets a fixed map so each hidden feature the heads read has mean 0
+    and std 1 over the batch (a tiny model's last-prompt-token states differ by ~2% between prompts, too little for a
+    linear head to learn from); the map is saved with the critic and not refitted."""
+    import torch
+
+    from training.forward import critic_inputs
+
+    cfg = load_config(overrides=[*FAST, "critic.fit_features=true", "critic.lr=0", "iterations=2", "env.num_envs=8"])
+    with Trainer(cfg, tmp_path / "feat", progress=False) as trainer:
+        critic = trainer.models.critic
+        assert not bool(critic.features_fitted)
+        trainer.iteration(1)
+        assert bool(critic.features_fitted) and "feature_scale" in critic.state_dict()
+        fitted = critic.feature_scale.clone()
+        assert float(fitted.min()) > 1.0  # the raw features vary by far less than 1 across turns
+        trainer.iteration(2)
+        assert torch.equal(critic.feature_scale, fitted)
+        # the map standardises: on fresh turns the mapped features' spread is of order 1, not ~0.01
+        ids, mask, pos = critic_inputs(_fresh_turns(trainer), trainer.models.pad_id, trainer.models.device)
+        with torch.no_grad():
+            mapped = (critic.features(ids, mask, pos) - critic.feature_mean) * critic.feature_scale
+        assert 0.3 < float(mapped.reshape(-1, mapped.shape[-1]).std(0).mean()) < 3.0
+
+
+def _fresh_turns(trainer):
+    from hiper_agents.backends.base import SamplingParams
+    from training.rollout import collect
+
+    options = [{"task": k} for k in range(4)]
+    rollout = collect(trainer.rollout_envs[:4], trainer.policy, options, list(range(4)),
+                      SamplingParams(max_new_tokens=24, seed=9), seed=9)
+    return rollout.samples

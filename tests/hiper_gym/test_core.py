@@ -7,7 +7,15 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import hiper_gym
-from hiper_gym.core import INFO_KEYS, EnvClosedError, EnvNotResetError, Milestone, StepOutcome, TextEnv, register_text_env
+from hiper_gym.core import (
+    INFO_KEYS,
+    EnvClosedError,
+    EnvNotResetError,
+    Milestone,
+    StepOutcome,
+    TextEnv,
+    register_text_env,
+)
 
 
 class KeyDoorEnv(TextEnv):

@@ -99,13 +99,15 @@ def full_state_dict(model: nn.Module, all_ranks: bool = False) -> dict[str, torc
     return {k: v.detach().cpu() for k, v in state.items()}
 
 
-def full_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+def full_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any] | None:
     """The optimizer's whole state: for a sharded model unsharded and keyed by parameter name (on rank 0; empty
-    elsewhere); otherwise the optimizer's own state_dict."""
+    elsewhere; None while it has no state yet); otherwise the optimizer's own state_dict."""
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
 
     if not is_sharded(model):
         return optimizer.state_dict()
+    if not optimizer.state:  # before the first step: get_optimizer_state_dict would take a zero-gradient step to
+        return None  # create the state, and AdamW's step count then changes every later update (the SFT checkpoint)
     return get_optimizer_state_dict(model, optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
 
 

@@ -215,7 +215,7 @@ class Trainer:
         learner = self.learner
         pairs = [(self.models.actor, learner.actor_opt, state["actor"]), (self.models.critic, learner.critic_opt, state["critic"])]
         for model, optimizer, saved in pairs:
-            if optimizer is None:
+            if optimizer is None or saved is None:  # None: saved before the optimizer's first step
                 continue
             if is_sharded(model):  # saved whole (by parameter name): each rank loads its shard
                 load_optimizer_state(model, optimizer, saved)

@@ -43,9 +43,9 @@ class MetricsLog:
         except ImportError:  # tensorboard is in the train extra; the JSONL log is the record either way
             self._writer = None
 
-    def final_row(self) -> dict[str, Any] | None:
-        """The final evaluation's row, once the run has logged it."""
-        return next((r for r in self.rows if r.get("phase") == "after_rl"), None)
+    def phase_row(self, phase: str) -> dict[str, Any] | None:
+        """The row of an evaluation phase ("before_rl", "after_rl"), once the run has logged it."""
+        return next((r for r in self.rows if r.get("phase") == phase), None)
 
     def log(self, row: dict[str, Any]) -> None:
         """Record one row (must hold 'iteration')."""

@@ -295,19 +295,18 @@ class Trainer:
         cfg = self.cfg
         before = None
         started = time.perf_counter()
-        finished = self.completed == cfg.iterations and self.metrics.final_row() is not None
-        if finished:  # --resume of a finished run: report it, do not re-run the final evaluation
+        final = self.metrics.phase_row("after_rl")
+        if self.completed == cfg.iterations and final is not None:  # --resume of a finished run: report, do not re-run
             print(f"the run has already done its {cfg.iterations} iterations and its final evaluation; "
                   "pass iterations=N (more) to continue it")
             self.metrics.close()
-            before = next((r for r in self.metrics.rows if r.get("phase") == "before_rl"), None)
-            return {"before": before, "after": self.metrics.final_row(), "run_dir": str(self.run_dir)}
+            return {"before": self.metrics.phase_row("before_rl"), "after": final, "run_dir": str(self.run_dir)}
         if self.completed == 0:
             before = self.evaluate(0)
             self.metrics.log({**before, "phase": "before_rl"})
             print(f"before RL: success {before['eval/success']:.3f} on {before['eval/episodes']} held-out tasks")
         else:
-            before = next((r for r in self.metrics.rows if r.get("phase") == "before_rl"), None)
+            before = self.metrics.phase_row("before_rl")
         for it in range(self.completed + 1, cfg.iterations + 1):
             row = self.iteration(it)
             if cfg.eval.every and it % cfg.eval.every == 0 and it < cfg.iterations:

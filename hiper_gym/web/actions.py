@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hiper_gym.core import MAX_ACTION_CHARS
 from hiper_gym.web.dom import PageSnapshot
 
 KEYS = ("enter", "tab", "escape")
 CLICKABLE_ROLES = frozenset({"link", "button", "checkbox", "radio", "tab", "menuitem", "switch"})
 PLACEHOLDER = "<text>"
-MAX_TYPED_CHARS = 1000  # the action space's own limit (hiper_gym.core.MAX_ACTION_CHARS)
+MAX_TYPED_CHARS = MAX_ACTION_CHARS  # the action space's own limit
 TYPE_TEMPLATE = 'type [{id}] "<text>"'
 
 _CLICK = re.compile(r"^click\s*\[(\d+)\]$", re.IGNORECASE)

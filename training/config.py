@@ -167,6 +167,7 @@ class RunConfig:
     output_dir: str = _f("runs", "where run directories are created")
     run_name: str = _f("", "run directory name (default: algo-env-time)")
     checkpoint_every: int = _f(1, "checkpoint every N iterations", low=1)
+    max_env_steps: int = _f(0, "stop RL after the iteration that brings the env steps played to this (0: no cap)", low=0)
     model: ModelConfig = field(default_factory=ModelConfig)
     critic: CriticConfig = field(default_factory=CriticConfig)
     env: EnvConfig = field(default_factory=EnvConfig)

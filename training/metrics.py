@@ -47,6 +47,12 @@ class MetricsLog:
         """The row of an evaluation phase ("before_rl", "after_rl"), once the run has logged it."""
         return next((r for r in self.rows if r.get("phase") == phase), None)
 
+    def drop_phase(self, phase: str) -> None:
+        """Forget an evaluation phase's row (a finished run that goes on will evaluate again)."""
+        self.rows = [r for r in self.rows if r.get("phase") != phase]
+        if self.write:
+            self.path.write_text("".join(json.dumps(r) + "\n" for r in self.rows))
+
     def log(self, row: dict[str, Any]) -> None:
         """Record one row (must hold 'iteration')."""
         self.rows.append(row)

@@ -86,7 +86,11 @@ class Trainer:
             raise ValueError(f"--resume: the run has done {self.completed} iterations, more than iterations="
                              f"{cfg.iterations}; pass iterations={self.completed} or more")
         self.metrics = MetricsLog(run_dir, None if latest is None else self.completed, write=self.dist.is_main,
-                                  keep_final=latest is not None and self.completed == cfg.iterations)
+                                  keep_final=True)
+        # env steps played so far (each turn is one step, a penalised invalid one included): max_env_steps counts them
+        self.env_steps = max((r.get("env_steps", 0) for r in self.metrics.rows), default=0)
+        if self.metrics.phase_row("after_rl") is not None and not self.budget_spent():
+            self.metrics.drop_phase("after_rl")  # a finished run continued with a larger budget evaluates again
         if self.dist.is_main:  # a resumed run records the settings it goes on with (e.g. a raised `iterations`)
             (run_dir / "config.yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
         self.models = self._load(latest) if latest is not None else self._build()
@@ -105,6 +109,11 @@ class Trainer:
             self._load_optimizers(latest)
         elif cfg.sft.enabled:  # iteration 0: a run killed in its first evaluation resumes without redoing SFT
             self._save(0)
+
+    def budget_spent(self) -> bool:
+        """Whether the run has done its iterations or played its max_env_steps."""
+        cfg = self.cfg
+        return self.completed >= cfg.iterations or bool(cfg.max_env_steps and self.env_steps >= cfg.max_env_steps)
 
     def close(self) -> None:
         """Stop the rollout workers (processes or Ray actors); in-process envs are closed too."""
@@ -296,29 +305,37 @@ class Trainer:
         before = None
         started = time.perf_counter()
         final = self.metrics.phase_row("after_rl")
-        if self.completed == cfg.iterations and final is not None:  # --resume of a finished run: report, do not re-run
-            print(f"the run has already done its {cfg.iterations} iterations and its final evaluation; "
-                  "pass iterations=N (more) to continue it")
+        if final is not None and self.budget_spent():  # --resume of a finished run: report, do not re-run
+            print(f"the run has already done its {self.completed} iterations ({self.env_steps} env steps) and its final "
+                  "evaluation; pass iterations=N or max_env_steps=N (more) to continue it")
             self.metrics.close()
             return {"before": self.metrics.phase_row("before_rl"), "after": final, "run_dir": str(self.run_dir)}
-        if self.completed == 0:
+        before = self.metrics.phase_row("before_rl")  # kept by a run resumed after its first evaluation
+        if before is None:
             before = self.evaluate(0)
+            before["env_steps"] = 0
             self.metrics.log({**before, "phase": "before_rl"})
             print(f"before RL: success {before['eval/success']:.3f} on {before['eval/episodes']} held-out tasks")
-        else:
-            before = self.metrics.phase_row("before_rl")
+        last = self.completed
         for it in range(self.completed + 1, cfg.iterations + 1):
+            if self.budget_spent():
+                break
             row = self.iteration(it)
+            self.env_steps += row["turns"]
+            row["env_steps"] = self.env_steps
+            last = self.completed = it
             if cfg.eval.every and it % cfg.eval.every == 0 and it < cfg.iterations:
                 row.update({k: v for k, v in self.evaluate(it).items() if k != "iteration"})
             self.metrics.log(row)
             if self.dist.is_main:
                 print(iteration_line(row, cfg.iterations, time.perf_counter() - started), flush=True)
-            if it % cfg.checkpoint_every == 0 or it == cfg.iterations:
+            if it % cfg.checkpoint_every == 0 or it == cfg.iterations or self.budget_spent():
                 self._save(it)
             if "eval/success" in row:
                 self.metrics.plot()
-        after = self.evaluate(cfg.iterations)
+        # a run without RL (iterations=0) has nothing new to evaluate: its "after" is its "before"
+        after = {**before, "iteration": last} if last == 0 else self.evaluate(last)
+        after["env_steps"] = self.env_steps
         self.metrics.log({**after, "phase": "after_rl"})
         self.metrics.plot()
         weights = full_state_dict(self.models.actor) if is_sharded(self.models.actor) else None

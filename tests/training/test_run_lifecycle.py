@@ -77,3 +77,17 @@ def test_resuming_with_fewer_iterations_than_done_is_refused(tmp_path):
     with pytest.raises(ValueError, match="pass iterations=2"):
         _run(tmp_path, "r", "iterations=1", resume=True)
 
+
+
+def test_an_env_step_budget_stops_the_run_and_a_larger_one_continues_it(tmp_path, capsys):
+    first = _run(tmp_path, "b", "iterations=50", "max_env_steps=5")
+    rows = [json.loads(line) for line in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    steps = [r["env_steps"] for r in rows if "turns" in r]
+    assert steps and steps[-1] >= 5 and (len(steps) == 1 or steps[-2] < 5)  # stops after the iteration reaching 5
+    assert first["after"]["env_steps"] == steps[-1] and first["after"]["iteration"] == len(steps)
+    again = _run(tmp_path, "b", "iterations=50", "max_env_steps=5", resume=True)
+    assert again["after"].items() >= first["after"].items() and "already done" in capsys.readouterr().out
+    more = _run(tmp_path, "b", "iterations=50", f"max_env_steps={steps[-1] + 1}", resume=True)
+    rows = [json.loads(line) for line in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["phase"] for r in rows if "phase" in r] == ["before_rl", "after_rl"]  # one final row, the new one
+    assert more["after"]["iteration"] == len(steps) + 1 and more["after"]["env_steps"] > steps[-1]

@@ -39,8 +39,7 @@ class ModelConfig:
     dtype: str = _f("auto", "compute dtype (trained weights stay fp32): auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16",
                     ("auto", "float32", "bfloat16"))
     device: str = _f("auto", "auto (cuda when available), cpu or cuda", ("auto", "cpu", "cuda"))
-    fsdp: bool = _f(False, "under torchrun, shard actor, critic and reference with FSDP2 instead of replicating them "
-                           "(DDP); for models that do not fit one device; full fine-tuning only")
+    fsdp: bool = _f(False, "under torchrun, shard actor, critic and reference with FSDP2 (full fine-tuning only)")
 
 
 @dataclass
@@ -49,16 +48,10 @@ class CriticConfig:
 
     backbone: str = _f("actor", "'actor': a copy of the actor's initial model; else a Hugging Face id or local path")
     lr: float = _f(1e-5, "critic learning rate", low=0.0)
-    value_clip: float = _f(0.5, "clip range of the value loss, in return units (the paper's 0.5 holds a value within "
-                           "0.5 of the last iteration's, on returns of 0 to success_reward)", low=0.0)
-    warmup_iterations: int = _f(0, "the first N iterations train only the critic (verl's critic_warmup): HAE's executor "
-                                "advantages lean on V_high and V_low, which are noise while the critic is fresh", low=0)
-    fit_features: bool = _f(False, "before the first update, standardise each hidden feature the value heads read "
-                            "over the batch (a fixed map saved with the critic); see docs/training.md")
-    fit_bias: bool = _f(False, "before the first update, shift each value head's bias so its batch mean equals the "
-                        "mean of its targets: a fresh head reads ~0 while returns are on the success reward's scale "
-                        "(10), and Adam moves it ~lr per step, so a short run's critic never catches up and A^low = "
-                        "r + V_high(s') - V_low(s, g) is ~0 on every turn but the last (not in the reference)")
+    value_clip: float = _f(0.5, "clip range of the value loss around last iteration's values, in return units", low=0.0)
+    warmup_iterations: int = _f(0, "the first N iterations train only the critic (verl's critic_warmup)", low=0)
+    fit_features: bool = _f(False, "standardise the value heads' input features once, before the first update")
+    fit_bias: bool = _f(False, "set each value head's bias to its targets' batch mean before the first update")
 
 
 @dataclass
@@ -72,10 +65,9 @@ class EnvConfig:
     max_steps: int = _f(15, "step limit per episode", low=1)
     train_split: str = _f("train", "split the training tasks come from")
     train_tasks: int = _f(0, "use only the first N tasks of the train split (0: all)", low=0)
-    task_subset: int = _f(0, "train on half the tasks of N task families (WebShop: products) and evaluate on the "
-                             "other half; 0: train on train_split, evaluate on eval.split", low=0)
-    workers: str = _f("inprocess", "where rollout envs run: inprocess, multiprocess (one worker process per env) or ray "
-                      "(Ray actors; the ray extra)", ("inprocess", "multiprocess", "ray"))
+    task_subset: int = _f(0, "train on half the tasks of N task families and evaluate on the other half (0: off)", low=0)
+    workers: str = _f("inprocess", "where rollout envs run: inprocess, multiprocess or ray",
+                      ("inprocess", "multiprocess", "ray"))
 
 
 @dataclass
@@ -94,8 +86,8 @@ class AlgoConfig:
     gigpo_gamma: float = _f(0.95, "GiGPO step-return discount", low=0.0, high=1.0)
     gigpo_step_weight: float = _f(1.0, "GiGPO step-advantage weight", low=0.0)
     success_reward: float = _f(10.0, "reward on success (the env's own reward is only logged)")
-    reward_source: str = _f("success", "success: success_reward x won (the paper); env: success_reward x the env's own "
-                            "reward (WebShop's partial score, a denser signal for small models)", ("success", "env"))
+    reward_source: str = _f("success", "success: success_reward x won (the paper); env: success_reward x the env's own reward",
+                            ("success", "env"))
     invalid_penalty: float = _f(-0.1, "added on each turn with an invalid format", high=0.0)
     keep_penalty: float = _f(0.0, "KEEP penalty (-0.3 ALFWorld, -3.5 WebShop in the paper)", high=0.0)
     keep_penalty_mode: str = _f("normalized", "normalized (keep_penalty / T per KEEP) or fixed", ("normalized", "fixed"))
@@ -129,8 +121,8 @@ class RolloutConfig:
     max_prompt_tokens: int = _f(2048, "prompt budget; the observation is cut from the middle", low=64)
     max_new_tokens: int = _f(512, "response budget", low=8)
     history_length: int = _f(2, "past observations and actions shown", low=0)
-    prompt_style: str = _f("full", "full (intro and format instructions, for pretrained models) or compact (the state "
-                           "alone, a third of the tokens, for models trained from scratch)", ("full", "compact"))
+    prompt_style: str = _f("full", "full (intro and format rules, for pretrained models) or compact (the state alone)",
+                           ("full", "compact"))
     vllm_kwargs: dict = _f({}, "extra vllm.LLM arguments (gpu_memory_utilization, enforce_eager, ...)")
 
 
@@ -143,8 +135,7 @@ class SFTConfig:
     epochs: int = _f(2, "passes over the expert turns", low=1)
     lr: float = _f(1e-3, "SFT learning rate", low=0.0)
     batch_turns: int = _f(16, "turns per SFT step", low=1)
-    expert_noise: float = _f(0.0, "probability that the expert makes a task choice at random (WebShop: each option "
-                             "value), so RL has to learn from the reward what the demonstrations do not show",
+    expert_noise: float = _f(0.0, "probability that the expert makes a task choice at random, leaving RL to learn it",
                              low=0.0, high=1.0)
 
 

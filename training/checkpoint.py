@@ -12,6 +12,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from training.run_dir import checkpoint_dir, checkpoint_iteration, latest_checkpoint
+
+__all__ = ["KEEP_LAST", "checkpoint_dir", "checkpoint_iteration", "latest_checkpoint", "rng_state", "save_checkpoint",
+           "set_rng_state"]
+
 KEEP_LAST = 2
 
 
@@ -32,11 +37,6 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def checkpoint_dir(run_dir: Path, iteration: int) -> Path:
-    """The directory of iteration `iteration`'s checkpoint."""
-    return run_dir / "checkpoints" / f"iter_{iteration:06d}"
-
-
 def save_checkpoint(run_dir: Path, iteration: int, write: Any) -> Path:
     """Call `write(tmp_dir)` then rename the directory into place; keep the last KEEP_LAST checkpoints."""
     final = checkpoint_dir(run_dir, iteration)
@@ -51,14 +51,3 @@ def save_checkpoint(run_dir: Path, iteration: int, write: Any) -> Path:
     for old in sorted(p for p in final.parent.glob("iter_*") if not p.name.endswith(".tmp"))[:-KEEP_LAST]:
         shutil.rmtree(old, ignore_errors=True)
     return final
-
-
-def latest_checkpoint(run_dir: Path) -> Path | None:
-    """The newest complete checkpoint (a `.tmp` left by a killed write is ignored)."""
-    done = [p for p in (run_dir / "checkpoints").glob("iter_*") if not p.name.endswith(".tmp") and (p / "state.json").exists()]
-    return max(done, default=None)
-
-
-def checkpoint_iteration(path: Path) -> int:
-    """The iteration a checkpoint was written after."""
-    return int(json.loads((path / "state.json").read_text())["iteration"])

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from training.config import ConfigError, RunConfig, load_config
+from training.run_dir import latest_checkpoint, metrics_rows, phase_row
 
 # What each estimator needs to be itself: a group baseline needs several rollouts of one task.
 FAIR_SETTINGS = {"hiper": [], "ppo": [], "grpo": ["env.group_n=4"], "gigpo": ["env.group_n=4"]}
@@ -98,20 +99,10 @@ def plan(args: argparse.Namespace) -> tuple[list[Job], list[Job]]:
     return warm, runs
 
 
-def _phase(run_dir: Path, phase: str) -> dict[str, Any] | None:
-    path = run_dir / "metrics.jsonl"
-    if not path.is_file():
-        return None
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return next((r for r in rows if r.get("phase") == phase), None)
-
-
 def finished(job: Job) -> bool:
     """Whether a job's run has spent its budget and logged its final evaluation."""
-    from training import checkpoint as ckpt
-
-    after = _phase(job.run_dir, "after_rl")
-    if after is None or ckpt.latest_checkpoint(job.run_dir) is None:
+    after = phase_row(job.run_dir, "after_rl")
+    if after is None or latest_checkpoint(job.run_dir) is None:
         return False
     return job.algo is None or after.get("env_steps", 0) >= job.cfg.max_env_steps or after["iteration"] >= job.cfg.iterations
 
@@ -120,7 +111,6 @@ def run_job(job: Job, threads: int, warm_dir: Path | None = None) -> float:
     """Play one job to its end (a warm start, or a run started from a copy of `warm_dir`); returns its seconds."""
     import torch
 
-    from training import checkpoint as ckpt
     from training.trainer import Trainer
 
     torch.set_num_threads(threads)
@@ -129,15 +119,15 @@ def run_job(job: Job, threads: int, warm_dir: Path | None = None) -> float:
         if job.run_dir.exists():  # a warm start cut short starts again (it is short next to the runs)
             shutil.rmtree(job.run_dir)
         with Trainer(job.cfg, job.run_dir, progress=False) as trainer:
-            if ckpt.latest_checkpoint(job.run_dir) is None:  # SFT off: checkpoint the initial model for the runs
+            if latest_checkpoint(job.run_dir) is None:  # SFT off: checkpoint the initial model for the runs
                 trainer._save(0)
             trainer.train()
     else:
-        if ckpt.latest_checkpoint(job.run_dir) is None:  # not started: begin from the warm start's checkpoint 0
+        if latest_checkpoint(job.run_dir) is None:  # not started: begin from the warm start's checkpoint 0
             if job.run_dir.exists():
                 shutil.rmtree(job.run_dir)
             shutil.copytree(warm_dir, job.run_dir, ignore=shutil.ignore_patterns("tensorboard", "curves.png"))
-            before = _phase(warm_dir, "before_rl")
+            before = phase_row(warm_dir, "before_rl")
             (job.run_dir / "metrics.jsonl").write_text(json.dumps(before) + "\n")  # the run skips re-evaluating it
         with Trainer(job.cfg, job.run_dir, resume=True, progress=False) as trainer:
             trainer.train()
@@ -175,15 +165,15 @@ def play(jobs: list[Job], workers: int, warm_of: dict[tuple, Path] | None = None
 
 
 def _summary(job: Job) -> str:
-    after = _phase(job.run_dir, "after_rl") or {}
+    after = phase_row(job.run_dir, "after_rl") or {}
     return (f"held-out success {after.get('eval/success', float('nan')):.3f} after {after.get('env_steps', 0)} env "
             "steps")
 
 
 def record(job: Job) -> dict[str, Any]:
     """One finished run as a results.json record."""
-    rows = [json.loads(line) for line in (job.run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
-    before, after = _phase(job.run_dir, "before_rl"), _phase(job.run_dir, "after_rl")
+    rows = metrics_rows(job.run_dir)
+    before, after = phase_row(job.run_dir, "before_rl"), phase_row(job.run_dir, "after_rl")
     curve = [(r.get("env_steps"), r["eval/success"]) for r in rows if r.get("eval/success") is not None]
     iterations = [r for r in rows if "phase" not in r and "turns" in r]
     tail = [r["value/high_explained_var"] for r in iterations[-5:] if r.get("value/high_explained_var") is not None]

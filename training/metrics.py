@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from training.run_dir import metrics_rows
+
 CURVES = ("success", "score", "valid_ratio", "switch_rate", "loss/policy", "loss/value", "kl")
 SHARES = frozenset({"success", "score", "valid_ratio", "switch_rate"})  # drawn on [0, 1], so a flat result looks flat
 
@@ -24,14 +26,12 @@ class MetricsLog:
         self.rows: list[dict[str, Any]] = []
         self._writer = None
         if self.path.exists():
-            for line in self.path.read_text().splitlines():
-                if line.strip():
-                    row = json.loads(line)
-                    # a resumed run replays everything after its checkpoint, the final evaluation included
-                    # (unless keep_final: the run had finished and nothing is replayed)
-                    final = row.get("phase") == "after_rl"
-                    if resume_from is not None and row["iteration"] <= resume_from and (keep_final or not final):
-                        self.rows.append(row)
+            for row in metrics_rows(run_dir):
+                # a resumed run replays everything after its checkpoint, the final evaluation included
+                # (unless keep_final: the run had finished and nothing is replayed)
+                final = row.get("phase") == "after_rl"
+                if resume_from is not None and row["iteration"] <= resume_from and (keep_final or not final):
+                    self.rows.append(row)
             if write:
                 self.path.write_text("".join(json.dumps(r) + "\n" for r in self.rows))
         if not write:

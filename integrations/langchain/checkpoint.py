@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from training.run_dir import latest_checkpoint, read_config
 
 # Env ids whose prompt family is known without importing the env (the trainer's task sources say the same).
 KNOWN_FAMILIES = {"hiper/WebShop-v0": "webshop", "hiper/ALFWorld-v0": "alfworld", "hiper/WebTask-v0": "web",
@@ -56,15 +56,6 @@ class CheckpointSpec:
         return (Path(self.model) / "adapter_config.json").is_file()
 
 
-def _latest_checkpoint(run_dir: Path) -> Path | None:
-    done = [
-        p
-        for p in (run_dir / "checkpoints").glob("iter_*")
-        if not p.name.endswith(".tmp") and (p / "state.json").is_file()
-    ]
-    return max(done, default=None)
-
-
 def _family_of(env_id: str | None) -> str | None:
     if env_id is None:
         return None
@@ -85,7 +76,7 @@ def _family_of(env_id: str | None) -> str | None:
 
 
 def _run_spec(run_dir: Path, weights: Path | None) -> CheckpointSpec:
-    config = yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
+    config = read_config(run_dir)
     model_cfg, rollout = config.get("model", {}), config.get("rollout", {})
     env, evaluation = config.get("env", {}), config.get("eval", {})
     model_dir = run_dir / "model"
@@ -123,7 +114,7 @@ def resolve_checkpoint(path: str | Path, which: str = "latest") -> CheckpointSpe
         raise ValueError(f"which must be 'latest' or 'final', got {which!r}")
     p = Path(path)
     if (p / "config.yaml").is_file():  # a run directory
-        latest = _latest_checkpoint(p) if which == "latest" else None
+        latest = latest_checkpoint(p) if which == "latest" else None
         return _run_spec(p, latest / "actor.pt" if latest is not None else None)
     if (p / "state.json").is_file() and (p / "actor.pt").is_file():  # checkpoints/iter_N
         run_dir = p.parent.parent

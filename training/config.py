@@ -11,6 +11,9 @@ from typing import Any
 
 import yaml
 
+from training.advantages import GAEConfig, GiGPOConfig, GRPOConfig, HAEConfig, RewardShaping
+from training.settings import setting
+
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
 
@@ -18,11 +21,7 @@ class ConfigError(ValueError):
     """A config file or override is invalid: unknown key, wrong type, or a value out of range."""
 
 
-def _f(default: Any, help: str, choices: tuple | None = None, low: float | None = None, high: float | None = None) -> Any:
-    meta = {"help": help, "choices": choices, "low": low, "high": high}
-    if isinstance(default, (dict, list)):
-        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
-    return field(default=default, metadata=meta)
+_f = setting
 
 
 @dataclass
@@ -70,30 +69,32 @@ class EnvConfig:
                       ("inprocess", "multiprocess", "ray"))
 
 
+# The flat algo keys of before the estimators' settings moved into their own sections: each now lives at
+MOVED_ALGO_KEYS = {
+    "gamma": "algo.hae.gamma (HiPER) or algo.gae.gamma (PPO)", "lam_turn": "algo.hae.lam_turn",
+    "lam_seg": "algo.hae.lam_seg", "lam": "algo.gae.lam",
+    "bootstrap_truncated": "algo.hae.bootstrap_truncated (HiPER) or algo.gae.bootstrap_truncated (PPO)",
+    "switch_advantage": "algo.hae.switch_advantage", "normalize": "algo.hae.normalize (HiPER) or algo.gae.normalize (PPO)",
+    "grpo_std": "algo.grpo.std_normalize", "gigpo_gamma": "algo.gigpo.gamma", "gigpo_step_weight": "algo.gigpo.step_weight",
+    **{k: f"algo.shaping.{k}" for k in ("success_reward", "reward_source", "invalid_penalty", "keep_penalty",
+                                        "keep_penalty_mode", "consistency_penalty", "milestone_reward")},
+}
+
+
 @dataclass
 class AlgoConfig:
-    """The advantage estimator and reward shaping (docs/design.md §3)."""
+    """The advantage estimator (each with its own section) and the reward shaping (docs/design.md §3)."""
 
     name: str = _f("hiper", "hiper (HAE), ppo (flat GAE), grpo or gigpo", ("hiper", "ppo", "grpo", "gigpo"))
-    gamma: float = _f(1.0, "discount", low=0.0, high=1.0)
-    lam_turn: float = _f(1.0, "HAE low-level lambda", low=0.0, high=1.0)
-    lam_seg: float = _f(0.95, "HAE high-level lambda (over segments)", low=0.0, high=1.0)
-    lam: float = _f(0.95, "flat GAE lambda (ppo)", low=0.0, high=1.0)
-    bootstrap_truncated: bool = _f(False, "bootstrap truncated episodes from the critic")
-    switch_advantage: str = _f("return", "HAE switch advantage: return (reference code) or paper", ("return", "paper"))
-    normalize: bool = _f(True, "normalise advantages per level over the batch")
-    grpo_std: bool = _f(True, "GRPO: divide by the group std")
-    gigpo_gamma: float = _f(0.95, "GiGPO step-return discount", low=0.0, high=1.0)
-    gigpo_step_weight: float = _f(1.0, "GiGPO step-advantage weight", low=0.0)
-    success_reward: float = _f(10.0, "reward on success (the env's own reward is only logged)")
-    reward_source: str = _f("success", "success: success_reward x won (the paper); env: success_reward x the env's own reward",
-                            ("success", "env"))
-    invalid_penalty: float = _f(-0.1, "added on each turn with an invalid format", high=0.0)
-    keep_penalty: float = _f(0.0, "KEEP penalty (-0.3 ALFWorld, -3.5 WebShop in the paper)", high=0.0)
-    keep_penalty_mode: str = _f("normalized", "normalized (keep_penalty / T per KEEP) or fixed", ("normalized", "fixed"))
-    consistency_penalty: float = _f(-0.3, "added on a KEEP turn whose subgoal changed", high=0.0)
-    milestone_reward: float = _f(0.0, "added on a turn per task milestone it completes (info['milestones_completed']); "
-                                 "0 in the paper", low=0.0)
+    hae: HAEConfig = field(default_factory=HAEConfig)
+    gae: GAEConfig = field(default_factory=GAEConfig)
+    grpo: GRPOConfig = field(default_factory=GRPOConfig)
+    gigpo: GiGPOConfig = field(default_factory=GiGPOConfig)
+    shaping: RewardShaping = field(default_factory=RewardShaping)
+
+    def estimator(self) -> Any:
+        """The config of the estimator `name` selects."""
+        return {"hiper": self.hae, "ppo": self.gae, "grpo": self.grpo, "gigpo": self.gigpo}[self.name]
 
 
 @dataclass
@@ -215,6 +216,8 @@ def _apply(obj: Any, data: dict[str, Any], prefix: str = "") -> None:
     for key, value in data.items():
         path = f"{prefix}{key}"
         if key not in fields_by_name:
+            if isinstance(obj, AlgoConfig) and key in MOVED_ALGO_KEYS:
+                raise ConfigError(f"{path} has moved: it is now {MOVED_ALGO_KEYS[key]}")
             raise ConfigError(f"unknown config key {path!r}; valid keys here: {sorted(fields_by_name)}")
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current):

@@ -12,10 +12,6 @@ import torch
 
 from training.advantages import (
     Advantages,
-    GAEConfig,
-    GiGPOConfig,
-    GRPOConfig,
-    HAEConfig,
     RewardShaping,
     compute_advantages,
 )
@@ -30,23 +26,13 @@ from training.rollout import TurnSample, turn_batch
 
 
 def estimator_config(cfg: RunConfig) -> Any:
-    """The estimator's own config from the algo section."""
-    a = cfg.algo
-    if a.name == "hiper":
-        return HAEConfig(a.gamma, a.lam_turn, a.lam_seg, a.bootstrap_truncated, a.switch_advantage, a.normalize)
-    if a.name == "ppo":
-        return GAEConfig(a.gamma, a.lam, a.bootstrap_truncated, a.normalize)
-    if a.name == "grpo":
-        return GRPOConfig(std_normalize=a.grpo_std)
-    return GiGPOConfig(gamma=a.gigpo_gamma, step_weight=a.gigpo_step_weight)
+    """The selected estimator's own config (its section under algo)."""
+    return cfg.algo.estimator()
 
 
 def shaping_config(cfg: RunConfig) -> RewardShaping:
     """The trainer's reward shaping (docs/design.md §3)."""
-    a = cfg.algo
-    return RewardShaping(a.success_reward, a.invalid_penalty, a.keep_penalty, a.keep_penalty_mode, a.consistency_penalty,
-                         a.reward_source, a.milestone_reward)
-
+    return cfg.algo.shaping
 
 
 def _pad(rows: Sequence[torch.Tensor], width: int) -> torch.Tensor:

@@ -15,16 +15,17 @@ from training.advantages.batch import (
     reverse_linear_scan,
 )
 from training.advantages.shaping import RewardShaping, shape_rewards
+from training.settings import setting
 
 
 @dataclass
 class GAEConfig:
     """Flat GAE hyper-parameters."""
 
-    gamma: float = 1.0
-    lam: float = 0.95
-    bootstrap_truncated: bool = False
-    normalize: bool = True
+    gamma: float = setting(1.0, "discount", low=0.0, high=1.0)
+    lam: float = setting(0.95, "GAE lambda", low=0.0, high=1.0)
+    bootstrap_truncated: bool = setting(False, "bootstrap truncated episodes from the critic")
+    normalize: bool = setting(True, "normalise advantages over the batch")
 
 
 def compute_gae(batch: TurnBatch, config: GAEConfig | None = None, shaping: RewardShaping | None = None) -> Advantages:

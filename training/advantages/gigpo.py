@@ -17,16 +17,17 @@ from training.advantages.batch import (
 )
 from training.advantages.grpo import episode_advantage
 from training.advantages.shaping import RewardShaping, shape_rewards
+from training.settings import setting
 
 
 @dataclass
 class GiGPOConfig:
     """GiGPO hyper-parameters (verl-agent's defaults: mean_norm, gamma 0.95, weight 1)."""
 
-    gamma: float = 0.95
-    step_weight: float = 1.0
-    std_normalize: bool = False  # verl-agent's mode: False = "mean_norm", True = "mean_std_norm"
-    eps: float = 1e-6
+    gamma: float = setting(0.95, "step-return discount", low=0.0, high=1.0)
+    step_weight: float = setting(1.0, "weight of the step advantage", low=0.0)
+    std_normalize: bool = setting(False, "divide by the group's std (verl-agent's mean_std_norm; false: mean_norm)")
+    eps: float = setting(1e-6, "added to the std before dividing", low=0.0)
 
 
 def compute_gigpo(batch: TurnBatch, config: GiGPOConfig | None = None, shaping: RewardShaping | None = None) -> Advantages:

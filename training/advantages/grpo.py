@@ -8,14 +8,15 @@ import torch
 
 from training.advantages.batch import Advantages, Layout, Tensor, TurnBatch, flat_advantages, group_stats, layout
 from training.advantages.shaping import RewardShaping, shape_rewards
+from training.settings import setting
 
 
 @dataclass
 class GRPOConfig:
     """GRPO hyper-parameters (verl's defaults)."""
 
-    std_normalize: bool = True  # False: Dr.GRPO (mean only)
-    eps: float = 1e-6
+    std_normalize: bool = setting(True, "divide by the group's std (false: Dr.GRPO, mean only)")
+    eps: float = setting(1e-6, "added to the std before dividing", low=0.0)
 
 
 def episode_advantage(lay: Layout, r: Tensor, std_normalize: bool, eps: float) -> Tensor:

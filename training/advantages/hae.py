@@ -20,6 +20,7 @@ from training.advantages.batch import (
     segment_ids,
 )
 from training.advantages.shaping import RewardShaping, shape_rewards
+from training.settings import setting
 
 SWITCH_ADVANTAGES = ("return", "paper")
 
@@ -28,12 +29,13 @@ SWITCH_ADVANTAGES = ("return", "paper")
 class HAEConfig:
     """HAE hyper-parameters (defaults as docs/design.md §3)."""
 
-    gamma: float = 1.0
-    lam_turn: float = 1.0
-    lam_seg: float = 0.95
-    bootstrap_truncated: bool = False
-    switch_advantage: str = "return"  # "return": G_t - V_term (reference code); "paper": (q - beta)(V_high - V_term)
-    normalize: bool = True
+    gamma: float = setting(1.0, "discount", low=0.0, high=1.0)
+    lam_turn: float = setting(1.0, "low-level lambda (turns inside a subgoal segment)", low=0.0, high=1.0)
+    lam_seg: float = setting(0.95, "high-level lambda (over segments)", low=0.0, high=1.0)
+    bootstrap_truncated: bool = setting(False, "bootstrap truncated episodes from the critic")
+    # "return": G_t - V_term (reference code); "paper": (q - beta)(V_high - V_term)
+    switch_advantage: str = setting("return", "switch advantage: return (reference code) or paper", SWITCH_ADVANTAGES)
+    normalize: bool = setting(True, "normalise advantages per level over the batch")
 
     def __post_init__(self) -> None:
         if self.switch_advantage not in SWITCH_ADVANTAGES:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from training.advantages.batch import Layout, Tensor
+from training.settings import setting
 
 KEEP_PENALTY_MODES = ("normalized", "fixed")
 REWARD_SOURCES = ("success", "env")
@@ -16,16 +17,15 @@ REWARD_SOURCES = ("success", "env")
 class RewardShaping:
     """Per-turn reward shaping; penalties are added (so they are negative numbers)."""
 
-    success_reward: float | None = 10.0  # reward = success_reward x won; None keeps the env's own reward
-    invalid_penalty: float = -0.1  # on each turn whose format is invalid
-    keep_penalty: float = 0.0  # -0.3 ALFWorld, -3.5 WebShop in the paper's runs
-    keep_penalty_mode: str = "normalized"  # normalized: keep_penalty / T per KEEP turn; fixed: per KEEP turn
-    consistency_penalty: float = -0.3  # a KEEP turn whose subgoal differs from the previous turn's
-    # success: success_reward x won (the paper's runs); env: success_reward x the env's own reward (WebShop's partial
-    # score on buy: a dense signal for small models that rarely win; ALFWorld's reward is won, so both agree there)
-    reward_source: str = "success"
-    # added on a turn for each task milestone it completes (the env's subgoal-termination signal); 0 in the paper
-    milestone_reward: float = 0.0
+    success_reward: float | None = setting(10.0, "reward on success (null: the env's own reward unscaled)")
+    invalid_penalty: float = setting(-0.1, "added on each turn with an invalid format", high=0.0)
+    keep_penalty: float = setting(0.0, "KEEP penalty (-0.3 ALFWorld, -3.5 WebShop in the paper)", high=0.0)
+    keep_penalty_mode: str = setting("normalized", "normalized (keep_penalty / T per KEEP) or fixed", KEEP_PENALTY_MODES)
+    consistency_penalty: float = setting(-0.3, "added on a KEEP turn whose subgoal changed", high=0.0)
+    # env: WebShop's partial score on buy, a dense signal for small models (ALFWorld's reward is `won`: both agree)
+    reward_source: str = setting("success", "success: success_reward x won (the paper); env: x the env's own reward",
+                                 REWARD_SOURCES)
+    milestone_reward: float = setting(0.0, "added on a turn per task milestone it completes (0 in the paper)", low=0.0)
 
     def __post_init__(self) -> None:
         if self.keep_penalty_mode not in KEEP_PENALTY_MODES:

@@ -199,7 +199,7 @@ def test_env_reward_source_scales_the_envs_own_reward():
 
 
 def test_milestone_reward_is_added_per_milestone_a_turn_completes():
-    """algo.milestone_reward pays each milestone a turn completes (the env's subgoal-termination signal); off by default."""
+    """algo.shaping.milestone_reward pays each milestone a turn completes (the env's subgoal-termination signal); off by default."""
     batch = TurnBatch(
         traj_id=torch.tensor([0, 0, 0]), turn_idx=torch.tensor([2, 0, 1]),  # unsorted on purpose
         reward=torch.zeros(3), done=torch.tensor([True, False, False]), switch=torch.tensor([True, True, False]),

@@ -24,8 +24,9 @@ class BabyAIEnv(TextEnv):
 
     ## Observation space
     Text: "Mission: ...", then the agent's egocentric 7x7 view, one line per visible object with its position in
-    steps ("a red ball 2 steps forward and 1 step left"), the nearest wall straight ahead, left and right, and what the
-    agent carries. The agent does not see through walls or closed doors.
+    steps ("a red ball 2 steps forward and 1 step left"), the nearest wall straight ahead, left and right, what the
+    agent faces ("you face the yellow box": the cell that blocks `go forward`) and what it carries. The agent does
+    not see through walls or closed doors.
 
     ## Action space
     Text, one of `turn left`, `turn right`, `go forward`, `pick up`, `drop`, `toggle` (all always admissible). Any
@@ -50,7 +51,7 @@ class BabyAIEnv(TextEnv):
     colour-type combinations), `index` (the task's index in the split; without it a random one), `level`.
 
     ## Version history
-    v0: first version.
+    v0: first version (the "you face ..." line was added before the first release).
     """
 
     reset_options = RESET_OPTIONS

@@ -3,7 +3,8 @@
 minigrid encodes the view as a [7, 7, 3] array of (object, colour, state) with the agent at the bottom centre
 facing up; column offsets are steps right (negative: left), row offsets steps forward. Each visible object is one
 line ("a red ball 2 steps forward and 1 step left"); walls only where they are straight ahead, left or right, the
-nearest one each way, so the view stays a few lines long.
+nearest one each way, so the view stays a few lines long; and what the agent faces, if anything ("you face the
+red ball"), the cell that blocks `go forward` and that `pick up` and `toggle` act on.
 """
 
 from __future__ import annotations
@@ -63,9 +64,21 @@ def describe_view(image: np.ndarray, carrying: Any = None) -> list[str]:
             objects.append((forward + abs(right), forward, f"a {name} {relative_position(forward, right)}"))
     lines = [text for _, _, text in sorted(objects)]
     lines += [f"a wall {_steps(walls[d], d)}" for d in ("forward", "left", "right") if d in walls]
+    front = _front(image)
+    if front:  # said outright: a small policy misses that "1 step forward" means `go forward` is blocked
+        lines.append(f"you face the {front}")
     if carrying is not None:
         lines.append(f"you carry a {object_name(carrying.type, carrying.color)}")
     return lines
+
+
+def _front(image: np.ndarray) -> str | None:
+    """What stands in the cell just ahead (the only one `go forward`, `pick up` and `toggle` act on), if anything."""
+    size = image.shape[0]
+    type_ = IDX_TO_OBJECT[int(image[size // 2, size - 2, 0])]
+    if type_ in _SKIP:
+        return None
+    return object_name(type_, IDX_TO_COLOR[int(image[size // 2, size - 2, 1])], int(image[size // 2, size - 2, 2]))
 
 
 def render_observation(mission: str, image: np.ndarray, carrying: Any = None) -> str:

@@ -147,3 +147,19 @@ def test_level_reset_option_plays_another_level_for_one_episode():
     assert info["level"] == "PickupLoc" and info["task"].startswith("pick up")
     _, info = env.reset(options={"index": 1})
     assert info["level"] == "GoToLocalSeq" and ", then go to" in info["task"]
+
+
+def test_the_view_says_what_blocks_the_way_forward():
+    import numpy as np
+    from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
+
+    from hiper_gym.babyai.text import describe_view
+
+    image = np.zeros((7, 7, 3), dtype=np.uint8)
+    image[:, :, 0] = OBJECT_TO_IDX["empty"]
+    assert not any(line.startswith("you face") for line in describe_view(image))
+    image[3, 5] = (OBJECT_TO_IDX["ball"], COLOR_TO_IDX["yellow"], 0)  # the cell just ahead of the agent (3, 6)
+    lines = describe_view(image)
+    assert "a yellow ball 1 step forward" in lines and lines[-1] == "you face the yellow ball"
+    image[3, 5] = (OBJECT_TO_IDX["door"], COLOR_TO_IDX["red"], 2)
+    assert describe_view(image)[-1] == "you face the locked red door"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from training.run_dir import checkpoint_dir, checkpoint_iteration, latest_checkpoint
+from hiper_agents.run_dir import checkpoint_dir, checkpoint_iteration, latest_checkpoint
 
 __all__ = ["KEEP_LAST", "checkpoint_dir", "checkpoint_iteration", "latest_checkpoint", "rng_state", "save_checkpoint",
            "set_rng_state"]

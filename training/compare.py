@@ -22,8 +22,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from hiper_agents.run_dir import latest_checkpoint, metrics_rows, phase_row
 from training.config import ConfigError, RunConfig, load_config
-from training.run_dir import latest_checkpoint, metrics_rows, phase_row
 
 # What each estimator needs to be itself: a group baseline needs several rollouts of one task.
 FAIR_SETTINGS = {"hiper": [], "ppo": [], "grpo": ["env.group_n=4"], "gigpo": ["env.group_n=4"]}

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from training.run_dir import metrics_rows
+from hiper_agents.run_dir import metrics_rows
 
 CURVES = ("success", "score", "valid_ratio", "switch_rate", "loss/policy", "loss/value", "kl")
 SHARES = frozenset({"success", "score", "valid_ratio", "switch_rate"})  # drawn on [0, 1], so a flat result looks flat

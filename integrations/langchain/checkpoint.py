@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from training.run_dir import latest_checkpoint, read_config
+from hiper_agents.run_dir import latest_checkpoint, read_config
 
 # Env ids whose prompt family is known without importing the env (the trainer's task sources say the same).
 KNOWN_FAMILIES = {"hiper/WebShop-v0": "webshop", "hiper/ALFWorld-v0": "alfworld", "hiper/WebTask-v0": "web",

@@ -1,4 +1,5 @@
-"""A run directory's layout, read without torch (the trainer, `training.compare` and the LangChain loader share it).
+"""A run directory's layout, read without torch: shared by the trainer, `training.compare` and the LangChain loader
+(here, below `training`, because the LangChain loader runs without the training package).
 
 `runs/<name>/`: `config.yaml` (the resolved config), `metrics.jsonl` (one row per iteration and per evaluation
 phase), `checkpoints/iter_NNNNNN/` (each complete one has `state.json`), `model/` and `tokenizer/`.

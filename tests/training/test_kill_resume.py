@@ -30,21 +30,24 @@ def _rows(run: Path) -> list[dict]:
 @pytest.mark.slow
 def test_sigkill_during_training_then_resume_gives_the_same_metrics(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    common = [*FAST, "iterations=5", f"output_dir={tmp_path}", "optim.micro_batch_turns=1"]
+    common = [*FAST, "iterations=8", f"output_dir={tmp_path}", "optim.micro_batch_turns=1"]
     subprocess.run(_cmd(*common, "run_name=full"), cwd=ROOT, env=env, check=True, capture_output=True, timeout=900)
 
     proc = subprocess.Popen(_cmd(*common, "run_name=cut"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    checkpoint = tmp_path / "cut" / "checkpoints" / "iter_000002"
+    checkpoints = tmp_path / "cut" / "checkpoints"
     deadline = time.time() + 600
-    while not checkpoint.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    time.sleep(1.0)  # iteration 3 is under way: rollout or update
+    # any checkpoint from iteration 2 on (only the last two are kept, and a compact-prompt iteration is quick)
+    while time.time() < deadline and proc.poll() is None and not [
+        p for p in checkpoints.glob("iter_*") if not p.name.endswith(".tmp") and int(p.name[5:]) >= 2
+    ]:
+        time.sleep(0.02)
+    time.sleep(0.2)  # the next iteration is under way: rollout or update
     assert proc.poll() is None, "the run finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     logged = [r["iteration"] for r in _rows(tmp_path / "cut") if "loss/policy" in r]
-    assert logged and max(logged) < 5
+    assert logged and max(logged) < 8
 
     subprocess.run(_cmd("--resume", str(tmp_path / "cut")), cwd=ROOT, env=env, check=True, capture_output=True, timeout=900)
     full, cut = _rows(tmp_path / "full"), _rows(tmp_path / "cut")

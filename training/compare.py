@@ -145,10 +145,12 @@ def _label(job: Job) -> str:
 
 def play(jobs: list[Job], workers: int, warm_of: dict[tuple, Path] | None = None) -> None:
     """Run the unfinished jobs, `workers` at a time, printing one line per job."""
-    todo = [job for job in jobs if not finished(job)]
-    for job in jobs:
-        if job not in todo:
+    todo = []
+    for job in jobs:  # finished() reads the run's files once per job
+        if finished(job):
             print(f"skip {_label(job)}: finished ({job.run_dir})", flush=True)
+        else:
+            todo.append(job)
     threads = max(1, (os.cpu_count() or 1) // max(1, workers))
     warm = [warm_of[(job.level, job.seed)] if warm_of else None for job in todo]
     if workers <= 1:
@@ -173,7 +175,8 @@ def _summary(job: Job) -> str:
 def record(job: Job) -> dict[str, Any]:
     """One finished run as a results.json record."""
     rows = metrics_rows(job.run_dir)
-    before, after = phase_row(job.run_dir, "before_rl"), phase_row(job.run_dir, "after_rl")
+    phases = {r["phase"]: r for r in rows if "phase" in r}  # from the rows read once, not two more file reads
+    before, after = phases["before_rl"], phases["after_rl"]
     curve = [(r.get("env_steps"), r["eval/success"]) for r in rows if r.get("eval/success") is not None]
     iterations = [r for r in rows if "phase" not in r and "turns" in r]
     tail = [r["value/high_explained_var"] for r in iterations[-5:] if r.get("value/high_explained_var") is not None]

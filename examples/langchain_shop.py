@@ -44,7 +44,7 @@ def train(run_dir: Path, *overrides: str) -> Path:
         "-m",
         "training.run",
         "--plugin",
-        "examples.shop_training",
+        "examples.shop_tools",
         "--config",
         str(CONFIG),
         "--quiet",
@@ -52,7 +52,7 @@ def train(run_dir: Path, *overrides: str) -> Path:
         f"run_name={run_dir.name}",
         *overrides,
     ]
-    # the plugin `examples.shop_training` must import in the child too, whatever directory this runs from
+    # the plugin `examples.shop_tools` must import in the child too, whatever directory this runs from
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": path})
     return run_dir

@@ -4,7 +4,8 @@
 and `checkout` as LangChain tools. `ShopToolsEnv` (registered as `hiper/ShopTools-v0`) is a `ToolEnvironment` over a
 fresh shop per episode whose task is "buy Q ITEM": it is won when exactly that order was placed, and ends when the
 policy calls `finish`. The expert (`expert_step`) checks the stock, fills the cart, checks out and finishes; the
-trainer uses it for the SFT warm start (`examples/shop_training.py`).
+env offers it (`ShopToolsEnv.expert`) with its task list, so the trainer uses it for the SFT warm start
+(`python -m training.run --plugin examples.shop_tools --config examples/shop_tiny.yaml`).
 """
 
 from __future__ import annotations
@@ -114,6 +115,16 @@ class ShopToolsEnv(ToolEnvironment):
             self.target = TASKS[int(options.get("task_index", 0)) % len(TASKS)]
         self.shop.reset()
         return super()._reset_episode({"task": task_text(*self.target)})
+
+    def split_options(self, split: str) -> list[dict[str, Any]]:
+        """The 18 tasks, whatever the split (a demo, not a benchmark)."""
+        return [{"task_index": i} for i in range(len(TASKS))]
+
+    def expert(self, noise: float = 0.0, rng: Any = None) -> Any:
+        """`expert_step`: check the stock, fill the cart, check out, finish."""
+        if noise > 0:
+            raise ValueError(f"sft.expert_noise={noise}: the shop expert has no noisy variant; set it to 0")
+        return expert_step
 
     def progress(self) -> list[Milestone]:
         """Checked the stock, cart holds the order, order placed."""

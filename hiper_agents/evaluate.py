@@ -2,8 +2,8 @@
 
 docs/design.md §4: temperature 0.4, success with a 95% Wilson interval overall and per task type, JSON written beside.
 `--draws 128` reproduces the reference's validation instead (128 episodes drawn with replacement from the split).
-An env says how to select its episodes through `unwrapped.split_options(split) -> list[dict]` (reset options, one
-per game or goal); without it the known split sizes below are used with `{"split": split, <index key>: i}`.
+The env says what to play (hiper_gym/core.py's TextEnv contract): `split_options(split)` lists the reset options of
+every game or goal, `eval_split` is the default split and `prompt_family` the prompt template.
 """
 
 from __future__ import annotations
@@ -17,32 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from hiper_agents.backends.base import SamplingParams
+from hiper_gym.core import TextEnv
 
-FAMILY_BY_ENV = {"hiper/ALFWorld-v0": "alfworld", "hiper/WebShop-v0": "webshop", "hiper/WebTask-v0": "web",
-                 "hiper/BabyAI-v0": "babyai"}
-INDEX_KEY = {"hiper/ALFWorld-v0": "game_idx", "hiper/WebShop-v0": "goal_idx", "hiper/BabyAI-v0": "index"}
-SPLIT_SIZES = {
-    ("hiper/ALFWorld-v0", "valid_seen"): 140,
-    ("hiper/ALFWorld-v0", "valid_unseen"): 134,
-    ("hiper/WebShop-v0", "test"): 500,
-}
-DEFAULT_SPLIT = {"hiper/ALFWorld-v0": "valid_unseen", "hiper/WebShop-v0": "test", "hiper/BabyAI-v0": "test"}
-
-
-def split_options(env: Any, env_id: str, split: str | None, episodes: int | None) -> list[dict[str, Any]] | None:
+def split_options(env: Any, split: str | None, episodes: int | None) -> list[dict[str, Any]] | None:
     """Reset options for every episode of `split` (None: let the env choose, `episodes` of them)."""
     if split is None:
         return None
     unwrapped = getattr(env, "unwrapped", env)
-    if hasattr(unwrapped, "split_options"):
+    try:
         options = list(unwrapped.split_options(split))
-    elif (env_id, split) in SPLIT_SIZES:
-        key = INDEX_KEY.get(env_id, "index")
-        options = [{"split": split, key: i} for i in range(SPLIT_SIZES[(env_id, split)])]
-    elif episodes is not None:
-        options = [{"split": split} for _ in range(episodes)]
-    else:
-        raise ValueError(f"unknown split {split!r} for {env_id}: pass --episodes N, or give the env split_options()")
+    except (AttributeError, NotImplementedError) as error:
+        raise ValueError(f"{type(unwrapped).__name__} does not list the tasks of split {split!r}: give it "
+                         "split_options(split) (hiper_gym/core.py)") from error
     return options[:episodes] if episodes is not None else options
 
 
@@ -67,7 +53,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m hiper_agents.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="checkpoint directory, cached id, or a short name (smollm2-135m)")
     parser.add_argument("--env", default="hiper/ALFWorld-v0", help="registered env id")
-    parser.add_argument("--split", default=None, help="split to play in full (default per env: valid_unseen, test)")
+    parser.add_argument("--split", default=None, help="split to play in full (default: the env's eval_split)")
     parser.add_argument("--seeds", type=int, default=1, help="play the split once per seed")
     parser.add_argument("--episodes", type=int, default=None, help="play only the first N episodes of the split")
     parser.add_argument("--draws", type=int, default=None, help="reference-style: N episodes drawn with replacement")
@@ -78,7 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--history-length", type=int, default=2)
     parser.add_argument("--max-turns", type=int, default=None, help="turn limit (default: the env's step limit)")
     parser.add_argument("--num-envs", type=int, default=8, help="episodes played in lock-step")
-    parser.add_argument("--env-family", default=None, choices=["alfworld", "webshop", "web", "babyai"])
+    parser.add_argument("--env-family", default=None, choices=["alfworld", "webshop", "web", "babyai"],
+                        help="prompt template (default: the env's prompt_family)")
     parser.add_argument("--backend", default="transformers", choices=["transformers", "vllm", "openai"])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default="float32")
@@ -99,12 +86,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from hiper_agents.runner import EpisodeReport, run_episodes
 
     args = parse_args(argv)
-    family = args.env_family or FAMILY_BY_ENV.get(args.env)
-    if family is None:
-        raise SystemExit(f"cannot tell the env family of {args.env}; pass --env-family alfworld|webshop|web")
-    split = args.split or DEFAULT_SPLIT.get(args.env)
     envs = [gym.make(args.env) for _ in range(args.num_envs)]
-    options = split_options(envs[0], args.env, split, args.episodes)
+    family = args.env_family or getattr(envs[0].unwrapped, "prompt_family", None)
+    if family is None:
+        raise SystemExit(f"cannot tell the env family of {args.env}; pass --env-family alfworld|webshop|web|babyai")
+    # An env that does not list its tasks (no split_options) plays `--episodes` tasks of its own choosing.
+    lists_tasks = getattr(type(envs[0].unwrapped), "split_options", TextEnv.split_options) is not TextEnv.split_options
+    split = args.split or (envs[0].unwrapped.eval_split if lists_tasks else None)
+    options = split_options(envs[0], split, args.episodes)
     backend = make_backend(args)
     policy = HierarchicalPolicy(
         backend, env_family=family, history_length=args.history_length,

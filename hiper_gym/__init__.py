@@ -17,13 +17,16 @@ from hiper_gym.core import (
     text_charset,
 )
 
-register_text_env("WebShop-v0", "hiper_gym.webshop.env:WebShopEnv", max_episode_steps=15)
-register_text_env("ALFWorld-v0", "hiper_gym.alfworld.env:ALFWorldEnv", max_episode_steps=50)
-register_text_env("WebTask-v0", "hiper_gym.web.env:WebTaskEnv", max_episode_steps=None)
-register_text_env("BabyAI-v0", "hiper_gym.babyai.env:BabyAIEnv", max_episode_steps=None)  # levels have their own limit
+REGISTERED = (  # the ids this package registers (tests run check_text_env over each)
+    register_text_env("WebShop-v0", "hiper_gym.webshop.env:WebShopEnv", max_episode_steps=15),
+    register_text_env("ALFWorld-v0", "hiper_gym.alfworld.env:ALFWorldEnv", max_episode_steps=50),
+    register_text_env("WebTask-v0", "hiper_gym.web.env:WebTaskEnv", max_episode_steps=None),
+    register_text_env("BabyAI-v0", "hiper_gym.babyai.env:BabyAIEnv", max_episode_steps=None),  # levels have a limit
+)
 
 __all__ = [
     "INFO_KEYS",
+    "REGISTERED",
     "EnvClosedError",
     "EnvNotResetError",
     "Milestone",

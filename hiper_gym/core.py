@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, SupportsFloat
 
@@ -93,6 +94,11 @@ class StepOutcome:
     truncated: bool = False  # the env's own time limit ended the episode (BabyAI levels have one)
 
 
+# A scripted expert for one episode: env (after reset/step) -> (the next action, the subgoal it serves). Experts may
+# keep state, so `TextEnv.expert` makes a fresh one per episode.
+Expert = Callable[[Any], tuple[str, str]]
+
+
 class EnvNotResetError(RuntimeError):
     """step() was called before reset() or after the episode terminated."""
 
@@ -111,6 +117,9 @@ class TextEnv(gym.Env[str, str]):
 
     metadata: dict[str, Any] = {"render_modes": ["ansi", "human"], "render_fps": 4}
     reset_options: tuple[str, ...] | None = None  # the reset options an env takes; others are refused (None: any)
+    prompt_family: str | None = None  # the prompt template agents use for it (hiper_agents/prompts.py FAMILIES)
+    default_split: str = "train"  # the split `reset()` draws from without options
+    eval_split: str = "test"  # the held-out split evaluation plays by default
 
     def __init__(self, render_mode: str | None = None, max_observation_chars: int = MAX_OBSERVATION_CHARS):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -165,6 +174,21 @@ class TextEnv(gym.Env[str, str]):
 
     def subgoal_done(self, text: str) -> bool | None:
         """Judge a free-text subgoal against the current state; None when the env cannot tell."""
+        return None
+
+    # --- what the env says about its tasks (the trainer and the evaluator read these) ------------------
+    def split_options(self, split: str) -> list[dict[str, Any]]:
+        """Reset options of every task of `split`, in order (one per goal, game or seed)."""
+        raise NotImplementedError(f"{type(self).__name__} does not list the tasks of a split: give it split_options()")
+
+    def expert(self, noise: float = 0.0, rng: Any = None) -> Expert | None:
+        """A fresh scripted expert for one episode (None: the env has none); with `noise` > 0 one that errs on
+        purpose in an env-specific way, drawing from `rng` (a `random.Random`)."""
+        return None
+
+    def task_subset(self, n: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+        """Reset options of the tasks of `n` task families, each family's tasks split between training and held out
+        (None: the env offers no such subset)."""
         return None
 
     # --- gymnasium API ----------------------------------------------------------------------------------
@@ -239,6 +263,26 @@ class TextEnv(gym.Env[str, str]):
             action_valid=bool(action_valid),
         )
         return info
+
+
+def text_env_class(env_id: str) -> type[TextEnv]:
+    """The TextEnv class registered under `env_id` (a "module:env-id" id imports the module first), without
+    making an env; an unknown id or a class outside the contract raises KeyError with one line."""
+    import importlib
+
+    if ":" in env_id:
+        module, _, env_id = env_id.partition(":")
+        importlib.import_module(module)
+    if env_id not in gym.registry:
+        known = sorted(i for i in gym.registry if i.startswith(f"{NAMESPACE}/"))
+        raise KeyError(f"env id {env_id!r} is not registered; registered {NAMESPACE}/ ids: {known}")
+    entry = gym.registry[env_id].entry_point
+    if isinstance(entry, str):
+        module, _, name = entry.partition(":")
+        entry = getattr(importlib.import_module(module), name)
+    if not (isinstance(entry, type) and issubclass(entry, TextEnv)):
+        raise KeyError(f"env id {env_id!r} is not a hiper TextEnv (its entry point is {entry!r})")
+    return entry
 
 
 def env_id(name: str) -> str:

@@ -26,7 +26,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
     parser.add_argument("--dry-run", action="store_true", help="resolve and validate the config, print it, and exit")
     parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
-                        help="import a module first (it may register envs and task sources)")
+                        help="import a module first (it may register envs)")
     parser.add_argument("--help-config", action="store_true",
                         help="list every config key with the value this command line would run, and its help")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -87,10 +87,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check_env_id(env_id: str) -> None:
     """Refuse an env id the trainer cannot play before anything is written (a typo used to die mid-run)."""
-    from training.tasks import task_source
+    from training.tasks import env_contract
 
     try:
-        task_source(env_id)
+        env_contract(env_id)
     except (KeyError, ImportError) as error:
         raise ConfigError(f"env.id: {error}") from error
 

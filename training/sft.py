@@ -17,7 +17,7 @@ from hiper_agents.policy import HierarchicalPolicy
 from hiper_agents.turn import render_turn
 from training.forward import response_logprobs
 from training.rollout import TurnSample
-from training.tasks import TaskSource
+from training.tasks import make_expert
 
 
 @dataclass
@@ -31,18 +31,15 @@ class ExpertTurn:
 
 
 def expert_episodes(
-    env: Any, source: TaskSource, options: Sequence[dict[str, Any]], seed: int, noise: float = 0.0
+    env: Any, options: Sequence[dict[str, Any]], seed: int, noise: float = 0.0
 ) -> list[list[ExpertTurn]]:
-    """Play the scripted expert on each task (its noisy variant when noise > 0); returns the turns of every episode."""
-    if source.expert is None:
-        raise ValueError("this env has no scripted expert: set sft.enabled=false")
-    if noise > 0 and source.noisy_expert is None:
-        raise ValueError(f"sft.expert_noise={noise}: this env's expert has no noisy variant; set it to 0")
+    """Play the env's scripted expert on each task (its noisy variant when noise > 0); returns the turns of every
+    episode."""
     rng = random.Random(seed)
     episodes = []
     for k, opts in enumerate(options):
         observation, info = env.reset(seed=seed + k, options=opts)
-        expert = source.noisy_expert(noise, rng) if noise > 0 else source.expert()
+        expert = make_expert(env, noise, rng)
         turns: list[ExpertTurn] = []
         for _ in range(200):
             action, subgoal = expert(env)

@@ -16,6 +16,7 @@ from hiper_agents.backends.base import SamplingParams
 from hiper_agents.backends.transformers_backend import TransformersBackend
 from hiper_agents.policy import HierarchicalPolicy
 from hiper_agents.runner import run_episodes, wilson_interval
+from hiper_gym.core import TextEnv
 from training import checkpoint as ckpt
 from training.config import RunConfig, config_to_dict
 from training.distributed import barrier, gather_objects, init_from_env, shard
@@ -33,7 +34,7 @@ from training.models import (
 )
 from training.rollout import collect
 from training.sft import expert_episodes, expert_texts, sft_samples, sft_train
-from training.tasks import task_source
+from training.tasks import env_contract, task_lists
 from training.update import Learner
 
 
@@ -63,7 +64,7 @@ class Trainer:
         self.dist = init_from_env(pick_device(cfg.model.device))
         self.progress = progress and self.dist.is_main
         run_dir.mkdir(parents=True, exist_ok=True)
-        self.source = task_source(cfg.env.id)
+        self.env_family = env_contract(cfg.env.id).prompt_family
         local_envs = len(shard(range(cfg.env.num_envs), self.dist))
         make = lambda: gym.make(cfg.env.id, max_episode_steps=cfg.env.max_steps, **cfg.env.kwargs)  # noqa: E731
         if cfg.env.workers == "inprocess":
@@ -100,7 +101,7 @@ class Trainer:
                 if model is not None:
                     shard_model(model)
         self.policy = HierarchicalPolicy(
-            self.backend, self.models.tokenizer, env_family=self.source.env_family, history_length=cfg.rollout.history_length,
+            self.backend, self.models.tokenizer, env_family=self.env_family, history_length=cfg.rollout.history_length,
             max_prompt_tokens=cfg.rollout.max_prompt_tokens, max_new_tokens=cfg.rollout.max_new_tokens,
             prompt_style=cfg.rollout.prompt_style,
         )
@@ -132,14 +133,13 @@ class Trainer:
         """Reset options of the training tasks and of the held-out evaluation tasks."""
         cfg, env = self.cfg, self.envs[0]
         if cfg.env.task_subset:
-            if self.source.subset is None:
+            subset = env.unwrapped.task_subset(cfg.env.task_subset, cfg.seed)
+            if subset is None:
                 raise ValueError(f"env.task_subset is not supported for {cfg.env.id}")
-            train, held_out = self.source.subset(env, cfg.env.task_subset, cfg.seed)
+            train, held_out = subset
         else:
-            count = self.source.count(env, cfg.env.train_split)
-            count = min(count, cfg.env.train_tasks) if cfg.env.train_tasks else count
-            train = [self.source.options(cfg.env.train_split, i) for i in range(count)]
-            held_out = [self.source.options(cfg.eval.split, i) for i in range(self.source.count(env, cfg.eval.split))]
+            train = task_lists(env, cfg.env.train_split, cfg.env.train_tasks)
+            held_out = task_lists(env, cfg.eval.split)
         if cfg.eval.episodes > len(held_out) and cfg.env.task_subset:
             # A small subset has fewer held-out goals than episodes: replay them (each replay draws other samples).
             held_out = cycled(held_out, cfg.eval.episodes)
@@ -173,18 +173,18 @@ class Trainer:
         device = pick_device(cfg.model.device)
         dtype = pick_dtype(cfg.model.dtype, device)
         episodes = []
-        if self.source.expert is not None and (cfg.sft.enabled or cfg.model.name == "tiny"):
+        if cfg.sft.enabled or cfg.model.name == "tiny" and type(self.envs[0].unwrapped).expert is not TextEnv.expert:
             # Cycle the training tasks up to sft.episodes, so a noisy expert demonstrates each task several times
             # with fresh random choices (a single demonstration per task is memorised as a fixed choice).
             options = cycled(self.train_options, cfg.sft.episodes)
-            episodes = expert_episodes(self.envs[0], self.source, options, seed=cfg.seed, noise=cfg.sft.expert_noise)
+            episodes = expert_episodes(self.envs[0], options, seed=cfg.seed, noise=cfg.sft.expert_noise)
         actor, tokenizer = build_actor(cfg, expert_texts(episodes), device, dtype)
         if self.dist.is_main:
             tokenizer.save_pretrained(self.run_dir / "tokenizer")
         models = Models(actor, tokenizer, None, None, device, dtype)
         if cfg.sft.enabled:
             policy = HierarchicalPolicy(TransformersBackend(actor, tokenizer, device=str(device)), tokenizer,
-                                        env_family=self.source.env_family, history_length=cfg.rollout.history_length,
+                                        env_family=self.env_family, history_length=cfg.rollout.history_length,
                                         max_prompt_tokens=cfg.rollout.max_prompt_tokens,
                                         prompt_style=cfg.rollout.prompt_style)
             samples = sft_samples(policy, episodes)

@@ -15,7 +15,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from hiper_gym.core import Milestone, StepOutcome, TextEnv
+from hiper_gym.core import Expert, Milestone, StepOutcome, TextEnv
 
 if importlib.util.find_spec("textworld") is None or importlib.util.find_spec("alfworld") is None:
     raise ImportError("hiper/ALFWorld-v0 needs the TextWorld engine: pip install 'hiper[alfworld]'")
@@ -52,6 +52,9 @@ class ALFWorldEnv(TextEnv):
         recycle_every: game loads per engine process before it is replaced (bounds the engine's memory).
         engine_timeout: seconds an engine call may take before the engine is stopped and the episode ends.
     """
+
+    prompt_family = "alfworld"
+    eval_split = "valid_unseen"
 
     def __init__(
         self,
@@ -100,6 +103,36 @@ class ALFWorldEnv(TextEnv):
     def split_options(self, split: str) -> list[dict[str, Any]]:
         """Reset options for every game of a split, in order (what evaluation loops over)."""
         return [{"split": split, "game_idx": i} for i in range(len(self.games(split)))]
+
+    def expert(self, noise: float = 0.0, rng: Any = None) -> Expert:
+        """The engine's plan, each action labelled with the milestone it leads to ("heat the apple")."""
+        if noise > 0:
+            raise ValueError(f"sft.expert_noise={noise}: ALFWorld's expert has no noisy variant; set it to 0")
+        from hiper_gym.alfworld.expert import PlanExpert
+
+        return PlanExpert()
+
+    def task_subset(self, n: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The trials of n train tasks (a task: type, object, receptacle and room; its trials differ in where things
+        lie), two-milestone task types first, then the tasks with most trials; each task's trials split in half
+        between training and held out, so every held-out game is a task seen in training in a new layout."""
+        import collections
+
+        from hiper_gym.alfworld.games import TASK_TYPES
+        from hiper_gym.subsets import split_families
+
+        games = self.index.games("train", TASK_TYPES)
+        per_task: dict[str, list[int]] = collections.defaultdict(list)
+        for i, game in enumerate(games):
+            per_task[game.task_folder].append(i)
+        two_milestones = ("pick_and_place_simple", "look_at_obj_in_light")
+
+        def simplicity(folder: str) -> tuple[bool, int, str]:
+            return not folder.startswith(two_milestones), -len(per_task[folder]), folder
+
+        train, held_out = split_families(per_task, n, simplicity, seed)
+        options = {"split": "train", "task_types": list(TASK_TYPES)}
+        return [{**options, "game_idx": i} for i in train], [{**options, "game_idx": i} for i in held_out]
 
     def _pick_game(self, options: dict[str, Any], reseeded: bool) -> GameRecord:
         if options.get("game") is not None:

@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from hiper_gym.babyai.levels import done_leaves, instruction_leaves, make_level, normalize_level
-from hiper_gym.babyai.splits import SPLITS, held_out_combo, level_seed
+from hiper_gym.babyai.splits import SPLIT_SIZE, SPLITS, held_out_combo, level_seed
 from hiper_gym.babyai.text import ACTIONS, render_observation
-from hiper_gym.core import Milestone, StepOutcome, TextEnv
+from hiper_gym.core import Expert, Milestone, StepOutcome, TextEnv
 
 RESET_OPTIONS = ("split", "index", "level")
 _SUBGOAL = re.compile(r"^\s*(go to|go next to|pick up|open|drop)\s+(?:the|a|an)\s+(?:(\w+)\s+)?(ball|box|key|door)\b", re.I)
@@ -55,6 +55,7 @@ class BabyAIEnv(TextEnv):
     """
 
     reset_options = RESET_OPTIONS
+    prompt_family = "babyai"
 
     def __init__(self, level: str = "GoToLocalSeq", split: str = "train", max_steps: int | None = None,
                  render_mode: str | None = None):
@@ -165,6 +166,19 @@ class BabyAIEnv(TextEnv):
             return not matches(env.carrying)
         doors = [obj for obj in env.grid.grid if matches(obj) and obj.type == "door"]
         return bool(doors) and all(door.is_open for door in doors) if type_ == "door" else None
+
+    def split_options(self, split: str) -> list[dict[str, Any]]:
+        """The first SPLIT_SIZE tasks of `split` (any larger index is a valid task too)."""
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")
+        return [{"split": split, "index": i} for i in range(SPLIT_SIZE)]
+
+    def expert(self, noise: float = 0.0, rng: Any = None) -> Expert:
+        """BabyAI's bot, each action labelled with its current subgoal ("go to the red ball", "explore"); with
+        `noise`, a random move (turn or forward) with that probability, the bot replanning from there."""
+        from hiper_gym.babyai.expert import BotExpert
+
+        return BotExpert(noise, rng)
 
     def held_out_combo(self) -> bool:
         """Whether the current mission names one of the held-out colour-type combinations."""

@@ -19,7 +19,7 @@ from typing import Any, SupportsFloat
 
 import numpy as np
 
-from hiper_gym.core import Milestone, StepOutcome, TextEnv
+from hiper_gym.core import Expert, Milestone, StepOutcome, TextEnv
 from hiper_gym.web.actions import action_templates, admissible_actions, check_action, parse_action
 from hiper_gym.web.browser import ActionFailed, Browser, BrowserError
 from hiper_gym.web.checks import Context
@@ -43,6 +43,7 @@ class WebTaskEnv(TextEnv):
     """
 
     reset_options = ("split", "index", "goal_idx")
+    prompt_family = "web"
 
     metadata: dict[str, Any] = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 4}
 
@@ -79,6 +80,16 @@ class WebTaskEnv(TextEnv):
         self._latched: dict[str, bool] = {}
         self._won = self._ended = False
         self._score = 0.0
+
+    def split_options(self, split: str) -> list[dict[str, Any]]:
+        """Reset options for every instance of the task's `split`, in order."""
+        return [{"split": split, "index": i} for i in range(self.web_task.count(split))]
+
+    def expert(self, noise: float = 0.0, rng: Any = None) -> Expert | None:
+        """The task's scripted expert (None when it has none)."""
+        if noise > 0:
+            raise ValueError(f"sft.expert_noise={noise}: web tasks' experts have no noisy variant; set it to 0")
+        return self.web_task.expert() if self.web_task.expert is not None else None
 
     # --- episode ----------------------------------------------------------------------------------------------
     def _reset_episode(self, options: dict[str, Any]) -> str:

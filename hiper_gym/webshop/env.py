@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hiper_gym.core import Milestone, StepOutcome, TextEnv
+from hiper_gym.core import Expert, Milestone, StepOutcome, TextEnv
 from hiper_gym.webshop.fuzzy import MATCHERS
 from hiper_gym.webshop.generate import DEFAULT_SEED
 from hiper_gym.webshop.goals import split_range
@@ -42,6 +42,7 @@ class WebShopEnv(TextEnv):
     """
 
     reset_options = ("split", "goal_idx")
+    prompt_family = "webshop"
 
     def __init__(
         self,
@@ -128,6 +129,20 @@ class WebShopEnv(TextEnv):
     def split_options(self, split: str) -> list[dict[str, Any]]:
         """Reset options for every goal of a split, in order (what evaluation loops over)."""
         return [{"split": split, "goal_idx": i} for i in range(len(split_range(split, len(self.world.goals))))]
+
+    def expert(self, noise: float = 0.0, rng: Any = None) -> Expert:
+        """The oracle (privileged: it reads the goal), its subgoals naming the query, product and option value;
+        with `noise`, a careless one that picks each option value at random with that probability."""
+        from hiper_gym.webshop.experts import careless_expert, oracle_expert
+
+        return careless_expert(noise, rng) if noise > 0 else oracle_expert()
+
+    def task_subset(self, n: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Goals of n products (simplest goals first), each product's goals split between training and held out."""
+        from hiper_gym.webshop.experts import product_subset
+
+        train, held_out = product_subset(self.world.goals, n, seed)
+        return [{"split": "all", "goal_idx": i} for i in train], [{"split": "all", "goal_idx": i} for i in held_out]
 
     # --- the info contract -----------------------------------------------------------------------------------
     def admissible_actions(self) -> list[str]:

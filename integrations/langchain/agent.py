@@ -31,7 +31,6 @@ from langchain_core.tools import BaseTool
 
 from hiper_agents.policy import HierarchicalPolicy, PolicyStep
 from integrations.langchain.chat_model import ChatHiper
-from integrations.langchain.checkpoint import KNOWN_FAMILIES
 from integrations.langchain.episode import (
     EVENT_END,
     EVENT_OBSERVATION,
@@ -43,11 +42,7 @@ from integrations.langchain.tools_env import ToolEnvironment
 
 
 def _family_of_env(env: Any) -> str | None:
-    inner = getattr(env, "unwrapped", env)
-    if getattr(inner, "prompt_family", None):
-        return inner.prompt_family
-    spec = getattr(env, "spec", None)
-    return KNOWN_FAMILIES.get(getattr(spec, "id", None) or "")
+    return getattr(getattr(env, "unwrapped", env), "prompt_family", None)
 
 
 class HiperAgent(Runnable[Any, AIMessage]):

@@ -16,11 +16,6 @@ from typing import Any
 
 from hiper_agents.run_dir import latest_checkpoint, read_config
 
-# Env ids whose prompt family is known without importing the env (the trainer's task sources say the same).
-KNOWN_FAMILIES = {"hiper/WebShop-v0": "webshop", "hiper/ALFWorld-v0": "alfworld", "hiper/WebTask-v0": "web",
-                  "hiper/BabyAI-v0": "babyai"}
-
-
 class CheckpointError(FileNotFoundError):
     """A path is not a run directory, a checkpoint or a model directory that can be loaded."""
 
@@ -57,21 +52,15 @@ class CheckpointSpec:
 
 
 def _family_of(env_id: str | None) -> str | None:
+    """The prompt family an env class declares (TextEnv.prompt_family); None when the env cannot be imported."""
     if env_id is None:
         return None
-    if env_id in KNOWN_FAMILIES:
-        return KNOWN_FAMILIES[env_id]
-    try:  # an env class may declare its prompt family (ToolEnvironment does)
-        import gymnasium as gym
+    import hiper_gym  # noqa: F401  registers the hiper/ ids
+    from hiper_gym.core import text_env_class
 
-        entry = gym.spec(env_id).entry_point
-        if isinstance(entry, str):
-            import importlib
-
-            module, _, name = entry.partition(":")
-            entry = getattr(importlib.import_module(module), name)
-        return getattr(entry, "prompt_family", None)
-    except Exception:  # unregistered or unimportable: the caller decides
+    try:
+        return text_env_class(env_id).prompt_family
+    except (KeyError, ImportError):  # unregistered, or its extra is not installed: the caller decides
         return None
 
 

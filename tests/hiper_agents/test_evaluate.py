@@ -24,9 +24,14 @@ def test_evaluate_cli_writes_results_for_a_saved_tiny_model(tiny_model, tiny_tok
 
 
 def test_known_splits_select_every_goal_or_game():
-    webshop = split_options(object(), "hiper/WebShop-v0", "test", None)
+    import gymnasium as gym
+
+    import hiper_gym  # noqa: F401
+
+    shop = gym.make("hiper/WebShop-v0")
+    webshop = split_options(shop, "test", None)
     assert len(webshop) == 500 and webshop[499] == {"split": "test", "goal_idx": 499}
-    assert len(split_options(object(), "hiper/ALFWorld-v0", "valid_unseen", 10)) == 10
+    assert len(split_options(shop, "test", 10)) == 10
 
     class WithOptions:
         unwrapped = None
@@ -36,7 +41,7 @@ def test_known_splits_select_every_goal_or_game():
 
     env = WithOptions()
     env.unwrapped = env
-    assert split_options(env, "x", "valid", None) == [{"game": "a"}, {"game": "b"}, {"game": "c"}]
+    assert split_options(env, "valid", None) == [{"game": "a"}, {"game": "b"}, {"game": "c"}]
 
 
 def test_table_has_overall_and_per_type_rows():

@@ -1,4 +1,5 @@
-"""Task sources: WebShop's task subset holds out goals of the same products, disjoint from training goals."""
+"""What the trainer reads from an env: WebShop's and ALFWorld's task subsets hold out tasks of the families they
+train on, their experts win and name each decision, the careless expert guesses options."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import gymnasium as gym
 import pytest
 
 import hiper_gym  # noqa: F401
-from training.tasks import task_source
+from training.tasks import env_contract
 
 
 @pytest.fixture(scope="module")
@@ -15,20 +16,19 @@ def webshop():
 
 
 def test_subset_splits_goals_of_the_same_products_without_overlap(webshop):
-    train, held_out = task_source("hiper/WebShop-v0").subset(webshop, 150, 0)
+    train, held_out = webshop.unwrapped.task_subset(150, 0)
     goals = webshop.unwrapped.world.goals
     train_idx = {o["goal_idx"] for o in train}
     held_idx = {o["goal_idx"] for o in held_out}
     assert not train_idx & held_idx and len(held_out) >= 200
     assert {goals[i].asin for i in held_idx} <= {goals[i].asin for i in train_idx | held_idx}
     assert max(len(goals[i].goal_options) for i in train_idx | held_idx) <= 1
-    assert task_source("hiper/WebShop-v0").subset(webshop, 150, 0) == (train, held_out)  # deterministic
+    assert webshop.unwrapped.task_subset(150, 0) == (train, held_out)  # deterministic
 
 
 def test_webshop_expert_wins_and_names_each_decision_in_its_subgoal(webshop):
-    source = task_source("hiper/WebShop-v0")
-    expert = source.expert()
-    _, info = webshop.reset(options=source.options("test", 0))
+    expert = webshop.unwrapped.expert()
+    _, info = webshop.reset(options=webshop.unwrapped.split_options("test")[0])
     labels, actions = [], []
     for _ in range(15):
         action, subgoal = expert(webshop)
@@ -44,9 +44,9 @@ def test_webshop_expert_wins_and_names_each_decision_in_its_subgoal(webshop):
     assert webshop.unwrapped.subgoal_done(opened[-1][1]) is True
 
 
-def test_unknown_env_has_no_task_source():
-    with pytest.raises(KeyError, match="register_task_source"):
-        task_source("hiper/Nope-v0")
+def test_unknown_env_id_is_refused_with_the_registered_ones():
+    with pytest.raises(KeyError, match="hiper/WebShop-v0"):
+        env_contract("hiper/Nope-v0")
 
 
 @pytest.fixture(scope="module")
@@ -58,21 +58,20 @@ def alfworld():
 
 
 def test_alfworld_subset_holds_out_other_trials_of_the_trained_tasks(alfworld):
-    source = task_source("hiper/ALFWorld-v0")
-    assert source.env_family == "alfworld" and source.count(alfworld, "valid_unseen") == 134
-    assert source.options("valid_seen", 3) == {"split": "valid_seen", "game_idx": 3}
-    train, held_out = source.subset(alfworld, 3, seed=0)
+    u = alfworld.unwrapped
+    assert env_contract("hiper/ALFWorld-v0").prompt_family == "alfworld" and len(u.split_options("valid_unseen")) == 134
+    assert u.split_options("valid_seen")[3] == {"split": "valid_seen", "game_idx": 3}
+    train, held_out = u.task_subset(3, seed=0)
     assert train and held_out and not {o["game_idx"] for o in train} & {o["game_idx"] for o in held_out}
-    games = alfworld.unwrapped.index.games("train")
+    games = u.index.games("train")
     task = {games[o["game_idx"]].task_folder for o in train}
     assert len(task) == 3 and {games[o["game_idx"]].task_folder for o in held_out} == task
-    assert source.subset(alfworld, 3, seed=0) == (train, held_out) != source.subset(alfworld, 3, seed=1)
+    assert u.task_subset(3, seed=0) == (train, held_out) != u.task_subset(3, seed=1)
 
 
 def test_alfworld_expert_wins_with_milestone_labels(alfworld):
-    source = task_source("hiper/ALFWorld-v0")
     alfworld.reset(options={"split": "valid_unseen", "task_types": ["pick_cool"], "game_idx": 0})
-    expert, labels, terminated, info = source.expert(), [], False, {}
+    expert, labels, terminated, info = alfworld.unwrapped.expert(), [], False, {}
     while not terminated:
         action, subgoal = expert(alfworld)
         labels.append(subgoal)
@@ -83,8 +82,7 @@ def test_alfworld_expert_wins_with_milestone_labels(alfworld):
 def test_careless_webshop_expert_finds_the_product_but_guesses_the_options(webshop):
     from training.sft import expert_episodes
 
-    source = task_source("hiper/WebShop-v0")
-    train, _ = source.subset(webshop, 50, 0)
+    train, _ = webshop.unwrapped.task_subset(50, 0)
     options = train[:40]
 
     def replay(episodes):
@@ -100,17 +98,15 @@ def test_careless_webshop_expert_finds_the_product_but_guesses_the_options(websh
             wins += info["won"]
         return wins, opened
 
-    wins, opened = replay(expert_episodes(webshop, source, options, seed=0, noise=1.0))
+    wins, opened = replay(expert_episodes(webshop, options, seed=0, noise=1.0))
     assert opened >= 36  # the product is found as the oracle finds it
     assert 2 <= wins <= 20  # the options are a guess: 8/40 measured (one option group of ~5 values)
-    exact_wins, _ = replay(expert_episodes(webshop, source, options, seed=0, noise=0.0))
+    exact_wins, _ = replay(expert_episodes(webshop, options, seed=0, noise=0.0))
     assert exact_wins >= 38  # without noise it is the oracle
 
 
-def test_expert_noise_needs_a_noisy_expert():
+def test_expert_noise_needs_a_noisy_expert(alfworld):
     from training.sft import expert_episodes
-    from training.tasks import TaskSource
 
-    source = TaskSource(env_family="web", count=lambda env, split: 1, options=lambda split, i: {}, expert=lambda: None)
     with pytest.raises(ValueError, match="expert_noise"):
-        expert_episodes(None, source, [{}], seed=0, noise=0.5)
+        expert_episodes(alfworld, [{"split": "valid_unseen", "game_idx": 0}], seed=0, noise=0.5)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 from hiper_gym.core import Milestone, StepOutcome, TextEnv, register_text_env
-from training.tasks import TaskSource, register_task_source
 
 COLOURS = ("red", "blue", "green")
 ENV_ID = "hiper/ToyKeyDoor-v0"
@@ -13,6 +12,14 @@ ENV_ID = "hiper/ToyKeyDoor-v0"
 
 class ToyKeyDoorEnv(TextEnv):
     """Task i asks for colour COLOURS[i % 3]; reward 1 when the right door opens."""
+
+    prompt_family = "web"
+
+    def split_options(self, split):
+        return [{"task": i} for i in range(30 if split == "train" else 9)]
+
+    def expert(self, noise=0.0, rng=None):
+        return _expert
 
     def _reset_episode(self, options):
         self.colour = COLOURS[int(options.get("task", 0)) % len(COLOURS)]
@@ -61,10 +68,6 @@ def _expert(env):
 
 
 register_text_env("ToyKeyDoor-v0", f"{__name__}:ToyKeyDoorEnv", max_episode_steps=6)
-register_task_source(ENV_ID, TaskSource(
-    env_family="web", count=lambda env, split: 30 if split == "train" else 9,
-    options=lambda split, i: {"task": i}, expert=lambda: _expert,
-))
 
 
 # The same task with a blind expert: it takes a key of a random colour and opens that door. SFT on its episodes
@@ -84,8 +87,14 @@ def _blind_expert():
     return act
 
 
-register_text_env("ToyKeyDoorBlind-v0", f"{__name__}:ToyKeyDoorEnv", max_episode_steps=6)
-register_task_source(BLIND_ENV_ID, TaskSource(
-    env_family="web", count=lambda env, split: 60 if split == "train" else 150,
-    options=lambda split, i: {"task": i + (0 if split == "train" else 1000)}, expert=_blind_expert,
-))
+class ToyKeyDoorBlindEnv(ToyKeyDoorEnv):
+    """ToyKeyDoor with 60 training tasks, 150 held out, and the blind expert."""
+
+    def split_options(self, split):
+        return [{"task": i + (0 if split == "train" else 1000)} for i in range(60 if split == "train" else 150)]
+
+    def expert(self, noise=0.0, rng=None):
+        return _blind_expert()
+
+
+register_text_env("ToyKeyDoorBlind-v0", f"{__name__}:ToyKeyDoorBlindEnv", max_episode_steps=6)

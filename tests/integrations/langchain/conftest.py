@@ -51,5 +51,5 @@ def train_run(output_dir: Path, name: str, overrides: list[str], options: tuple[
 @pytest.fixture(scope="session")
 def shop_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run directory trained on hiper/ShopTools-v0 by a short `python -m training.run`."""
-    options = ("--plugin", "examples.shop_training", "--config", "examples/shop_tiny.yaml")
+    options = ("--plugin", "examples.shop_tools", "--config", "examples/shop_tiny.yaml")
     return train_run(tmp_path_factory.mktemp("runs"), "shop", SHOP_TRAINING, options)

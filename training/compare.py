@@ -104,7 +104,7 @@ def finished(job: Job) -> bool:
     after = phase_row(job.run_dir, "after_rl")
     if after is None or latest_checkpoint(job.run_dir) is None:
         return False
-    return job.algo is None or after.get("env_steps", 0) >= job.cfg.max_env_steps or after["iteration"] >= job.cfg.iterations
+    return job.algo is None or job.cfg.budget_spent(after["iteration"], after.get("env_steps", 0))
 
 
 def run_job(job: Job, threads: int, warm_dir: Path | None = None) -> float:

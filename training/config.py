@@ -169,6 +169,10 @@ class RunConfig:
     sft: SFTConfig = field(default_factory=SFTConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
+    def budget_spent(self, iterations_done: int, env_steps: int) -> bool:
+        """Whether a run with this config is over: its iterations done or its max_env_steps played."""
+        return iterations_done >= self.iterations or bool(self.max_env_steps and env_steps >= self.max_env_steps)
+
 
 def _coerce(value: Any, annotation: Any, path: str) -> Any:
     origin = typing.get_origin(annotation)

@@ -113,8 +113,7 @@ class Trainer:
 
     def budget_spent(self) -> bool:
         """Whether the run has done its iterations or played its max_env_steps."""
-        cfg = self.cfg
-        return self.completed >= cfg.iterations or bool(cfg.max_env_steps and self.env_steps >= cfg.max_env_steps)
+        return self.cfg.budget_spent(self.completed, self.env_steps)
 
     def close(self) -> None:
         """Stop the rollout workers (processes or Ray actors); in-process envs are closed too."""

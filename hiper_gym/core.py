@@ -278,8 +278,9 @@ def text_env_class(env_id: str) -> type[TextEnv]:
         raise KeyError(f"env id {env_id!r} is not registered; registered {NAMESPACE}/ ids: {known}")
     entry = gym.registry[env_id].entry_point
     if isinstance(entry, str):
-        module, _, name = entry.partition(":")
-        entry = getattr(importlib.import_module(module), name)
+        from gymnasium.envs.registration import load_env_creator
+
+        entry = load_env_creator(entry)
     if not (isinstance(entry, type) and issubclass(entry, TextEnv)):
         raise KeyError(f"env id {env_id!r} is not a hiper TextEnv (its entry point is {entry!r})")
     return entry

@@ -172,7 +172,7 @@ class Trainer:
         device = pick_device(cfg.model.device)
         dtype = pick_dtype(cfg.model.dtype, device)
         episodes = []
-        if cfg.sft.enabled or cfg.model.name == "tiny" and type(self.envs[0].unwrapped).expert is not TextEnv.expert:
+        if cfg.sft.enabled or (cfg.model.name == "tiny" and type(self.envs[0].unwrapped).expert is not TextEnv.expert):
             # Cycle the training tasks up to sft.episodes, so a noisy expert demonstrates each task several times
             # with fresh random choices (a single demonstration per task is memorised as a fixed choice).
             options = cycled(self.train_options, cfg.sft.episodes)

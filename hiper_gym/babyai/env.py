@@ -45,7 +45,7 @@ class BabyAIEnv(TextEnv):
     when BabyAI's verifier marks it: the subgoal-termination signal.
 
     ## Arguments
-    `level` (e.g. `GoToLocal`, `BabyAI-PutNextLocal-v0`, or `GoToLocalSeq`, ours), `split` (the default of
+    `level` (e.g. `GoToLocal`, `BabyAI-PutNextLocal-v0`, or ours: `GoToLocalSeq`, `GoToLocalSeq3`), `split` (the default of
     `reset()` without options), `max_steps` (override the level's step limit). Reset options: `split`
     (`train`, `test`: unseen seeds; `train_combos`, `test_combos`: missions without / with one of six held-out
     colour-type combinations), `index` (the task's index in the split; without it a random one), `level`.

@@ -1,5 +1,5 @@
-"""BabyAI levels by name: every `BabyAI-*-v0` level of minigrid, plus `GoToLocalSeq`, two go-to instructions in one
-room built from BabyAI's own instruction and verifier classes."""
+"""BabyAI levels by name: every `BabyAI-*-v0` level of minigrid, plus `GoToLocalSeq` (two go-to instructions in order
+in one room) and `GoToLocalSeq3` (three), built from BabyAI's own instruction and verifier classes."""
 
 from __future__ import annotations
 
@@ -40,7 +40,27 @@ class GoToLocalSeq(RoomGridLevel):
                                   GoToInstr(ObjDesc(second.type, second.color)))
 
 
-CUSTOM_LEVELS = {"GoToLocalSeq": GoToLocalSeq}
+class GoToLocalSeq3(GoToLocalSeq):
+    """"go to the red ball and go to the blue key, then go to the green box": three go-tos in one room, five objects.
+
+    BabyAI's grammar allows one "then" per mission, so the longest go-to mission it can state is two clauses joined
+    by "and" (`AndInstr`, either order), then a third (`BeforeInstr`): three subgoals, the third after the other two.
+    """
+
+    def __init__(self, room_size: int = 6, num_objs: int = 5, **kwargs: Any):
+        super().__init__(room_size=room_size, num_objs=num_objs, **kwargs)
+
+    def gen_mission(self) -> None:
+        """Place the agent and the objects, then pick three of them: two in either order, then the third."""
+        self.place_agent()
+        objs = self.add_distractors(num_distractors=self.num_objs, all_unique=True)
+        self.check_objs_reachable()
+        first, second, third = self._rand_subset(objs, 3)
+        both = AndInstr(GoToInstr(ObjDesc(first.type, first.color)), GoToInstr(ObjDesc(second.type, second.color)))
+        self.instrs = BeforeInstr(both, GoToInstr(ObjDesc(third.type, third.color)))
+
+
+CUSTOM_LEVELS = {"GoToLocalSeq": GoToLocalSeq, "GoToLocalSeq3": GoToLocalSeq3}
 
 
 @functools.cache

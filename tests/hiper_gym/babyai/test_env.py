@@ -31,7 +31,8 @@ def test_passes_gymnasium_check_env():
     check_env(BabyAIEnv(level="GoToLocal"), skip_render_check=True)
 
 
-@pytest.mark.parametrize("level", ["GoToLocal", "GoToLocalSeq", "PickupLoc", "PutNextLocal", "UnlockPickup"])
+@pytest.mark.parametrize("level", ["GoToLocal", "GoToLocalSeq", "GoToLocalSeq3", "PickupLoc", "PutNextLocal",
+                                   "UnlockPickup"])
 def test_bot_wins_through_the_text_env_and_completes_every_milestone_in_order(level):
     env = gym.make("hiper/BabyAI-v0", level=level)
     for index in range(5):
@@ -56,6 +57,23 @@ def test_sequence_milestones_follow_the_verifier_one_at_a_time():
     flags = [done for _, done in seen]
     assert [True, False] in flags and flags[-1] == [True, True]  # the first done strictly before the second
     assert {label for label, _ in seen} >= {second}
+
+
+def test_three_go_to_level_finishes_the_last_go_to_after_the_other_two():
+    env = gym.make("hiper/BabyAI-v0", level="GoToLocalSeq3")
+    for index in range(5):
+        obs, info = env.reset(options={"split": "test", "index": index})
+        first, second, third = (m["name"] for m in info["milestones"])
+        assert info["task"] == f"{first} and {second}, then {third}"
+        expert, flags = BotExpert(), []
+        while True:
+            action, _ = expert(env)
+            _, _, terminated, truncated, info = env.step(action)
+            flags.append([m["done"] for m in info["milestones"]])
+            if terminated or truncated:
+                break
+        assert info["won"] and flags[-1] == [True, True, True]
+        assert all(not done[2] for done in flags[:-1])  # the third go-to counts only once both others are done
 
 
 def test_after_you_missions_list_their_milestones_in_execution_order():

@@ -52,6 +52,10 @@ class PolicyStep:
     planner_tokens: int | None = None  # two-adapter mode: response_ids[:planner_tokens] came from the planner
     observation: str = ""  # the env observation this turn answered (before any cut for the prompt)
 
+    def without_prompt_ids(self) -> PolicyStep:
+        """The step without its prompt token ids, the bulk of its memory (a report keeps turns, not the prompts)."""
+        return replace(self, prompt_ids=[])
+
 
 @dataclass
 class SlotState:

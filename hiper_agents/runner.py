@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from hiper_agents.backends.base import SamplingParams, derive_seed
@@ -43,23 +43,42 @@ def mean_interval(values: Sequence[float], z: float = 1.96) -> tuple[float, floa
 
 @dataclass
 class TurnRecord:
-    """One turn as played: the model's blocks, the action sent and what the env answered."""
+    """One turn as played, the one record from runner to trainer: the policy's step, what the env answered, and, on
+    the turn that ended the episode, how it ended. The report fields (action, validity, subgoal, ...) are views of
+    the step; its prompt token ids are kept only with run_episodes(keep_steps=True)."""
 
-    turn_index: int
-    action: str
-    response: str
-    valid: bool
-    error: str | None
-    admissible: bool | None
-    switch: str | None
-    subgoal: str | None
-    starts_segment: bool
-    keep_subgoal_changed: bool
+    step: PolicyStep
     reward: float
     action_valid: bool
     milestones_completed: list[str]
-    finish_reason: str
-    response_tokens: int
+    episode: int = 0  # the episode's index in the batch (collect renumbers to the global batch)
+    group: int = 0  # episodes of the same task share a group (GRPO/GiGPO); the runner gives each episode its own
+    terminated: bool = False  # this turn ended the episode and the env said it was over
+    truncated: bool = False  # this turn ended the episode at a step or turn limit
+    won: bool = False  # this turn ended the episode with a win
+
+    turn_index = property(lambda self: self.step.turn_index, doc="The turn's index in its episode.")
+    action = property(lambda self: self.step.action, doc="The action sent to the env.")
+    response = property(lambda self: self.step.response_text, doc="The model's text.")
+    valid = property(lambda self: self.step.turn.valid, doc="Whether the response had the turn format.")
+    error = property(lambda self: self.step.turn.error, doc="Why the response was not valid, if it was not.")
+    admissible = property(lambda self: self.step.turn.admissible, doc="Whether the action was admissible.")
+    switch = property(lambda self: self.step.turn.switch, doc="KEEP, SWITCH or None as parsed.")
+    subgoal = property(lambda self: self.step.turn.subgoal, doc="The subgoal as written.")
+    starts_segment = property(lambda self: self.step.starts_segment, doc="Turn 0, or a switch other than KEEP.")
+    keep_subgoal_changed = property(lambda self: self.step.keep_subgoal_changed,
+                                    doc="A KEEP turn whose subgoal differs from the current one.")
+    finish_reason = property(lambda self: self.step.finish_reason, doc="Why generation stopped.")
+    response_tokens = property(lambda self: len(self.step.response_ids), doc="Number of response tokens generated.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: the report fields, without token ids."""
+        return {name: getattr(self, name) for name in REPORT_FIELDS}
+
+
+REPORT_FIELDS = ("turn_index", "action", "response", "valid", "error", "admissible", "switch", "subgoal",
+                 "starts_segment", "keep_subgoal_changed", "reward", "action_valid", "milestones_completed",
+                 "finish_reason", "response_tokens", "terminated", "truncated", "won")
 
 
 @dataclass
@@ -79,7 +98,6 @@ class EpisodeRecord:
     terminated: bool = False
     truncated: bool = False
     env_error: str | None = None  # the env failed (a crashed worker or engine); the episode ended there
-    steps: list[PolicyStep] | None = None  # kept only with run_episodes(keep_steps=True)
 
     @property
     def length(self) -> int:
@@ -97,10 +115,10 @@ class EpisodeRecord:
         return sum(t.valid for t in self.turns) / len(self.turns) if self.turns else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (without the PolicySteps)."""
-        data = asdict(replace(self, steps=None))
-        data.pop("steps")
-        data.update(length=self.length, switches=self.switches, valid_ratio=self.valid_ratio)
+        """JSON-ready form (turns without their token ids)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "turns"}
+        data.update(turns=[t.to_dict() for t in self.turns], length=self.length, switches=self.switches,
+                    valid_ratio=self.valid_ratio)
         return data
 
 
@@ -261,7 +279,8 @@ def run_episodes(
 ) -> EpisodeReport:
     """Play `n` episodes on `envs`: an env, a list of envs played in lock-step, a hiper_gym TextVectorEnv (the
     sync, process or Ray pool of hiper_gym.vector), or an env id made `num_envs` times. A TextVectorEnv has no
-    TimeLimit per slot: pass `max_turns`. `desc` labels the progress bar."""
+    TimeLimit per slot: pass `max_turns`. `keep_steps` keeps every turn's prompt token ids (what a trainer needs);
+    `desc` labels the progress bar."""
     from tqdm.auto import tqdm
 
     slots_env = _EnvSlots(envs, num_envs)
@@ -293,7 +312,7 @@ def run_episodes(
             policy.reset_slot(slot)
             records[slot] = EpisodeRecord(
                 episode=episode, seed=episode_seed, task=str(info.get("task", "")), task_type=info.get("task_type"),
-                milestones_total=len(info.get("milestones") or []), steps=[] if keep_steps else None,
+                milestones_total=len(info.get("milestones") or []),
             )
 
     start(list(range(n_slots)))
@@ -313,9 +332,10 @@ def run_episodes(
                 assert record is not None
                 tokens += len(step.response_ids)
                 completed = list(info.get("milestones_completed") or [])
-                record.turns.append(_turn_record(step, float(reward), info, completed))
-                if record.steps is not None:
-                    record.steps.append(step)
+                turn = TurnRecord(step if keep_steps else step.without_prompt_ids(), float(reward),
+                                  bool(info.get("action_valid", True)), completed, episode=record.episode,
+                                  group=record.episode)
+                record.turns.append(turn)
                 record.total_reward += float(reward)
                 record.milestones_hit += [m for m in completed if m not in record.milestones_hit]
                 observations[slot], infos[slot] = obs, info
@@ -323,6 +343,7 @@ def run_episodes(
                 if terminated or truncated or out_of_turns:
                     record.terminated, record.truncated = bool(terminated), bool(truncated or not terminated)
                     record.success, record.score = bool(info.get("won", False)), float(info.get("score", 0.0))
+                    turn.terminated, turn.truncated, turn.won = record.terminated, record.truncated, record.success
                     if info.get("env_error"):
                         record.env_error = str(info["env_error"])
                     finished.append(record)
@@ -335,13 +356,3 @@ def run_episodes(
     finished.sort(key=lambda r: r.episode)
     return EpisodeReport(finished, time.perf_counter() - started, rounds, tokens)
 
-
-def _turn_record(step: PolicyStep, reward: float, info: dict[str, Any], completed: list[str]) -> TurnRecord:
-    turn = step.turn
-    return TurnRecord(
-        turn_index=step.turn_index, action=step.action, response=step.response_text, valid=turn.valid,
-        error=turn.error, admissible=turn.admissible, switch=turn.switch, subgoal=turn.subgoal,
-        starts_segment=step.starts_segment, keep_subgoal_changed=step.keep_subgoal_changed, reward=reward,
-        action_valid=bool(info.get("action_valid", True)), milestones_completed=completed,
-        finish_reason=step.finish_reason, response_tokens=len(step.response_ids),
-    )

@@ -1,4 +1,5 @@
-"""Forward passes over sampled turns: response-token log-probs and entropies, and critic values."""
+"""Forward passes over sampled turns (the policy's steps: exact prompt and response ids, block spans): response-token
+log-probs and entropies, and critic values."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ import torch
 
 from training.critic import ValueModel, pad_right, value_positions
 from training.losses import token_logprobs_and_entropy
-from training.rollout import TurnSample
+from hiper_agents.policy import PolicyStep
 
 Tensor = torch.Tensor
 
 
 def response_logprobs(
-    model: Any, samples: Sequence[TurnSample], pad_id: int, device: torch.device, temperature: float = 1.0,
+    model: Any, samples: Sequence[PolicyStep], pad_id: int, device: torch.device, temperature: float = 1.0,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Log-probs [B, W] and entropies [B, W] of each response token under log_softmax(logits / T), and the token mask.
 
@@ -48,7 +49,7 @@ def response_logprobs(
 
 @torch.no_grad()
 def batched_logprobs(
-    model: Any, samples: Sequence[TurnSample], pad_id: int, device: torch.device, temperature: float, micro: int,
+    model: Any, samples: Sequence[PolicyStep], pad_id: int, device: torch.device, temperature: float, micro: int,
 ) -> list[Tensor]:
     """Per turn, the log-probs of its response tokens (no gradient), computed `micro` turns at a time."""
     out: list[Tensor] = []
@@ -59,14 +60,14 @@ def batched_logprobs(
     return out
 
 
-def critic_inputs(samples: Sequence[TurnSample], pad_id: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+def critic_inputs(samples: Sequence[PolicyStep], pad_id: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
     """Right-padded ids, attention mask and the three value positions (docs/design.md §4) per turn."""
     ids, attention = pad_right([list(s.prompt_ids) + list(s.response_ids) for s in samples], pad_id, device)
-    positions = torch.tensor([value_positions(len(s.prompt_ids), s.spans) for s in samples], device=device)
+    positions = torch.tensor([value_positions(len(s.prompt_ids), s.token_spans) for s in samples], device=device)
     return ids, attention, positions
 
 
-def critic_values(critic: ValueModel, samples: Sequence[TurnSample], pad_id: int, device: torch.device, micro: int, grad: bool = False) -> Tensor:
+def critic_values(critic: ValueModel, samples: Sequence[PolicyStep], pad_id: int, device: torch.device, micro: int, grad: bool = False) -> Tensor:
     """Values [N, 3] (high, low, term) for every turn."""
     chunks = []
     with torch.set_grad_enabled(grad):

@@ -13,10 +13,9 @@ from typing import Any
 
 import torch
 
-from hiper_agents.policy import HierarchicalPolicy
+from hiper_agents.policy import HierarchicalPolicy, PolicyStep
 from hiper_agents.turn import render_turn
 from training.forward import response_logprobs
-from training.rollout import TurnSample
 from training.tasks import make_expert
 
 
@@ -61,27 +60,22 @@ def expert_texts(episodes: Sequence[Sequence[ExpertTurn]]) -> list[str]:
     return texts
 
 
-def sft_samples(policy: HierarchicalPolicy, episodes: Sequence[Sequence[ExpertTurn]]) -> list[TurnSample]:
-    """Token-level SFT examples with exactly the rollout prompts."""
+def sft_samples(policy: HierarchicalPolicy, episodes: Sequence[Sequence[ExpertTurn]]) -> list[PolicyStep]:
+    """Token-level SFT examples with exactly the rollout prompts: the policy's step for each expert turn."""
     samples = []
-    for e, episode in enumerate(episodes):
+    for episode in episodes:
         policy.reset(1)
         previous = None
         for t, turn in enumerate(episode):
             switch = "SWITCH" if t == 0 or turn.subgoal != previous else "KEEP"
             text = render_turn(switch, turn.subgoal, turn.action)
-            step = policy.act_with_responses([turn.observation], [turn.info], [text], active=[0])[0]
+            samples.append(policy.act_with_responses([turn.observation], [turn.info], [text], active=[0])[0])
             previous = turn.subgoal
-            samples.append(TurnSample(
-                traj_id=e, turn_idx=t, group_id=e, prompt_ids=step.prompt_ids, response_ids=step.response_ids,
-                sampler_logprobs=None, spans=step.token_spans, reward=0.0, done=False, truncated=False, won=False,
-                switch=switch == "SWITCH", valid=True, keep_subgoal_changed=False, obs_key=0,
-            ))
     return samples
 
 
 def sft_train(
-    model: Any, samples: Sequence[TurnSample], pad_id: int, device: torch.device, epochs: int, lr: float,
+    model: Any, samples: Sequence[PolicyStep], pad_id: int, device: torch.device, epochs: int, lr: float,
     batch_turns: int, seed: int, progress: bool = False,
 ) -> list[float]:
     """Cross-entropy on the response tokens; returns the mean loss of each epoch."""

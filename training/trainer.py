@@ -15,7 +15,7 @@ import yaml
 from hiper_agents.backends.base import SamplingParams
 from hiper_agents.backends.transformers_backend import TransformersBackend
 from hiper_agents.policy import HierarchicalPolicy
-from hiper_agents.runner import run_episodes, wilson_interval
+from hiper_agents.runner import TurnRecord, run_episodes, wilson_interval
 from hiper_gym.core import TextEnv
 from training import checkpoint as ckpt
 from training.config import RunConfig, config_to_dict
@@ -288,12 +288,12 @@ class Trainer:
                               seed=cfg.seed * 100_003 + it + 7_919 * self.dist.rank, progress=False,
                               episode_ids=mine, max_turns=cfg.env.max_steps)
         rollout_s = time.perf_counter() - started
-        parts = gather_objects((rollout.samples, rollout.episode_stats()), self.dist)
-        samples = sorted((s for part, _ in parts for s in part), key=lambda s: (s.traj_id, s.turn_idx))
+        parts = gather_objects((rollout.turns, rollout.episode_stats()), self.dist)
+        turns = sorted((t for part, _ in parts for t in part), key=lambda t: (t.episode, t.turn_index))
         episodes = [e for _, part in parts for e in part]
-        row = {"iteration": it, **rollout_metrics(samples, episodes, rollout_s)}
-        owned = [s.traj_id % self.dist.world == self.dist.rank for s in samples]
-        row.update(self.learner.update(samples, it, owned))
+        row = {"iteration": it, **rollout_metrics(turns, episodes, rollout_s)}
+        owned = [t.episode % self.dist.world == self.dist.rank for t in turns]
+        row.update(self.learner.update(turns, it, owned))
         self.sync_weights()
         row["time/iteration_s"] = time.perf_counter() - started
         return row
@@ -346,15 +346,15 @@ class Trainer:
         return {"before": before, "after": after, "run_dir": str(self.run_dir)}
 
 
-def rollout_metrics(turns: list[Any], episodes: list[tuple[bool, float, int, int]], seconds: float) -> dict[str, float]:
+def rollout_metrics(turns: list[TurnRecord], episodes: list[tuple[bool, float, int, int]], seconds: float) -> dict[str, float]:
     """Success, score, validity, switch rate and throughput of one (global) rollout."""
-    later = [s for s in turns if s.turn_idx > 0]
-    tokens = sum(len(s.response_ids) for s in turns)
+    later = [t for t in turns if t.turn_index > 0]
+    tokens = sum(t.response_tokens for t in turns)
     return {
         "success": float(np.mean([e[0] for e in episodes])),
         "score": float(np.mean([e[1] for e in episodes])),
         "valid_ratio": float(np.mean([s.valid for s in turns])),
-        "switch_rate": float(np.mean([s.switch for s in later])) if later else 0.0,
+        "switch_rate": float(np.mean([t.starts_segment for t in later])) if later else 0.0,
         "episode_length": float(np.mean([e[2] for e in episodes])),
         "milestones_per_episode": float(np.mean([e[3] for e in episodes])),
         "turns": len(turns),

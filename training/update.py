@@ -10,11 +10,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from training.advantages import (
-    Advantages,
-    RewardShaping,
-    compute_advantages,
-)
+from hiper_agents.policy import PolicyStep
+from hiper_agents.runner import TurnRecord
+from training.advantages import Advantages, RewardShaping, TurnBatch, compute_advantages
 from training.config import RunConfig
 from training.critic import HEADS
 from training.distributed import all_reduce_sum, gather_objects, sum_gradients
@@ -22,7 +20,6 @@ from training.forward import batched_logprobs, critic_inputs, critic_values, res
 from training.fsdp import gathered, is_sharded, lockstep_count
 from training.losses import policy_loss, token_advantages, value_loss
 from training.models import Models, compute_context
-from training.rollout import TurnSample, turn_batch
 
 
 def estimator_config(cfg: RunConfig) -> Any:
@@ -52,7 +49,7 @@ def explained_variance(pred: torch.Tensor, target: torch.Tensor) -> float:
 class UpdateBatch:
     """Everything the mini-batch steps read, indexed by the turn's position in the global batch."""
 
-    samples: list[TurnSample]
+    steps: list[PolicyStep]
     owned: list[bool]  # turns this rank back-propagates (all of them without data parallelism)
     adv: Advantages
     values: torch.Tensor | None
@@ -62,13 +59,13 @@ class UpdateBatch:
     tok_mask: torch.Tensor
 
 
-def _owned_map(fn, samples: list[TurnSample], owned: list[bool]) -> dict[int, torch.Tensor]:
+def _owned_map(fn, samples: list[PolicyStep], owned: list[bool]) -> dict[int, torch.Tensor]:
     """Apply a per-turn batched function to this rank's turns only."""
     index = [i for i, mine in enumerate(owned) if mine]
     return dict(zip(index, fn([samples[i] for i in index]))) if index else {}
 
 
-def _global_values(learner: Learner, samples: list[TurnSample], owned: list[bool]) -> torch.Tensor | None:
+def _global_values(learner: Learner, samples: list[PolicyStep], owned: list[bool]) -> torch.Tensor | None:
     """Critic values of every turn: each rank computes its own, then they are gathered."""
     models = learner.models
     if models.critic is None:
@@ -84,7 +81,7 @@ def _global_values(learner: Learner, samples: list[TurnSample], owned: list[bool
     return values
 
 
-def _fit_value_features(learner: Learner, samples: list[TurnSample], owned: list[bool]) -> None:
+def _fit_value_features(learner: Learner, samples: list[PolicyStep], owned: list[bool]) -> None:
     """Set the critic's feature map from this batch: mean and std of every hidden feature the heads read, over all
     ranks' turns and the three value positions, so every rank sets the same map."""
     models = learner.models
@@ -129,14 +126,15 @@ class Learner:
         self.critic_opt = (torch.optim.AdamW(models.critic.parameters(), lr=cfg.critic.lr, weight_decay=0.0)
                            if models.critic is not None else None)
 
-    def update(self, samples: list[TurnSample], iteration: int, owned: list[bool] | None = None) -> dict[str, Any]:
+    def update(self, turns: list[TurnRecord], iteration: int, owned: list[bool] | None = None) -> dict[str, Any]:
         """One PPO update on a rollout's turns (`owned`: those this rank back-propagates); returns its metrics."""
-        return ppo_update(self, samples, iteration, owned)
+        return ppo_update(self, turns, iteration, owned)
 
 
-def ppo_update(learner: Learner, samples: list[TurnSample], iteration: int, owned: list[bool] | None = None) -> dict[str, Any]:
+def ppo_update(learner: Learner, turns: list[TurnRecord], iteration: int, owned: list[bool] | None = None) -> dict[str, Any]:
     """Values -> advantages (global batch) -> pi_old/reference log-probs -> clipped updates of actor and critic."""
     cfg, models = learner.cfg, learner.models
+    samples = [t.step for t in turns]  # the token ids and spans every forward pass reads
     owned = owned if owned is not None else [True] * len(samples)
     pad_id, micro = models.pad_id, cfg.optim.micro_batch_turns
     temperature = cfg.rollout.temperature or 1.0
@@ -146,7 +144,8 @@ def ppo_update(learner: Learner, samples: list[TurnSample], iteration: int, owne
     values = _global_values(learner, samples, owned)
 
     def advantages(values: torch.Tensor | None) -> Advantages:
-        return compute_advantages(cfg.algo.name, turn_batch(samples, values), estimator_config(cfg), shaping_config(cfg))
+        return compute_advantages(cfg.algo.name, TurnBatch.from_records(turns, values), estimator_config(cfg),
+                                  shaping_config(cfg))
 
     adv = advantages(values)
     if values is not None and cfg.critic.fit_bias and not bool(models.critic.bias_fitted):
@@ -167,10 +166,10 @@ def ppo_update(learner: Learner, samples: list[TurnSample], iteration: int, owne
         ref_logp = (_owned_map(lambda b: _reference_logprobs(learner, b, pad_id, temperature, micro), samples,
                                owned) if cfg.optim.kl_coef > 0 and actor_steps else None)
     width = max(len(s.response_ids) for s in samples)
-    tok_adv, tok_mask = token_advantages(adv, [s.spans for s in samples], [len(s.response_ids) for s in samples], width)
+    tok_adv, tok_mask = token_advantages(adv, [s.token_spans for s in samples], [len(s.response_ids) for s in samples], width)
     batch = UpdateBatch(samples, owned, adv, values, old_logp, ref_logp, tok_adv, tok_mask)
-    mismatch = [float((torch.tensor(samples[i].sampler_logprobs) - o).abs().mean()) for i, o in old_logp.items()
-                if samples[i].sampler_logprobs is not None and len(samples[i].sampler_logprobs) == len(o) and len(o)]
+    mismatch = [float((torch.tensor(samples[i].logprobs) - o).abs().mean()) for i, o in old_logp.items()
+                if samples[i].logprobs is not None and len(samples[i].logprobs) == len(o) and len(o)]
 
     stats: dict[str, list[float]] = {"pg": [], "kl": [], "entropy": [], "clip_frac": [], "value": []}
     generator = torch.Generator().manual_seed(cfg.seed * 31 + iteration)
@@ -240,7 +239,7 @@ def _mini_batch_step(learner: Learner, b: UpdateBatch, indices: list[int], actor
     for chunk in chunks:
         weight = 1.0 if chunk is not None else 0.0
         chunk = chunk if chunk is not None else indices[:1]
-        turns = [b.samples[i] for i in chunk]
+        turns = [b.steps[i] for i in chunk]
         if actor_step:
             with autocast:
                 logp, entropy, resp_mask = response_logprobs(models.actor, turns, pad_id, device, temperature)

@@ -50,8 +50,12 @@ def test_turn_limit_truncates_and_keep_steps_keeps_policy_steps(tiny_tokenizer):
     policy = HierarchicalPolicy(backend, env_family="alfworld")
     report = run_episodes(KeyDoorEnv(), policy, n=2, max_turns=3, progress=False, keep_steps=True)
     assert all(e.truncated and not e.terminated and e.length == 3 and not e.success for e in report.episodes)
-    assert report.aggregates()["valid_turn_ratio"] == 0.0 and len(report.episodes[0].steps) == 3
-    assert "steps" not in report.episodes[0].to_dict()
+    turns = report.episodes[0].turns
+    assert report.aggregates()["valid_turn_ratio"] == 0.0 and all(t.step.prompt_ids for t in turns)
+    assert [(t.terminated, t.truncated) for t in turns] == [(False, False), (False, False), (False, True)]
+    assert "step" not in report.episodes[0].to_dict()["turns"][0]
+    lean = run_episodes(KeyDoorEnv(), policy, n=1, max_turns=3, progress=False)
+    assert all(t.step.prompt_ids == [] and t.response_tokens > 0 for t in lean.episodes[0].turns)
 
 
 def test_reset_options_are_given_per_episode(tiny_tokenizer):

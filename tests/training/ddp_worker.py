@@ -36,8 +36,8 @@ def main() -> None:
     options = [{"task": k} for k in range(8)]
     with gathered(trainer.models.actor):  # ranks generate different token counts: no collectives inside
         rollout = collect(envs, trainer.policy, options, list(range(8)), SamplingParams(max_new_tokens=24, seed=5), seed=5)
-    samples = sorted(rollout.samples, key=lambda s: (s.traj_id, s.turn_idx))
-    owned = [s.traj_id % trainer.dist.world == trainer.dist.rank for s in samples]
+    samples = sorted(rollout.turns, key=lambda t: (t.episode, t.turn_index))
+    owned = [t.episode % trainer.dist.world == trainer.dist.rank for t in samples]
     row = trainer.learner.update(samples, iteration=1, owned=owned)
     weights = {"actor": full_state_dict(trainer.models.actor), "critic": full_state_dict(trainer.models.critic)}
     if trainer.dist.is_main:

@@ -6,13 +6,13 @@ import torch
 
 from training.forward import response_logprobs
 from training.losses import token_logprobs_and_entropy
-from training.rollout import TurnSample
+from hiper_agents.policy import PolicyStep
+from hiper_agents.turn import parse_turn
 
 
 def _sample(prompt, response):
-    return TurnSample(traj_id=0, turn_idx=0, group_id=0, prompt_ids=prompt, response_ids=response,
-                      sampler_logprobs=None, spans={}, reward=0.0, done=False, truncated=False, won=False,
-                      switch=True, valid=True, keep_subgoal_changed=False, obs_key=0)
+    return PolicyStep(slot=0, action="", turn=parse_turn(""), prompt_ids=prompt, response_ids=response, logprobs=None,
+                      token_spans={}, starts_segment=True, keep_subgoal_changed=False, prompt_text="")
 
 
 def test_padded_batch_logprobs_equal_single_sequence_forward():

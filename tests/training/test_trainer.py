@@ -183,4 +183,4 @@ def _fresh_turns(trainer):
     options = [{"task": k} for k in range(4)]
     rollout = collect(trainer.rollout_envs[:4], trainer.policy, options, list(range(4)),
                       SamplingParams(max_new_tokens=24, seed=9), seed=9)
-    return rollout.samples
+    return [turn.step for turn in rollout.turns]

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from hiper_agents.backends.base import SamplingParams
-from hiper_gym.core import TextEnv
+from hiper_gym.core import offers
+
 
 def split_options(env: Any, split: str | None, episodes: int | None) -> list[dict[str, Any]] | None:
     """Reset options for every episode of `split` (None: let the env choose, `episodes` of them)."""
@@ -91,8 +92,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if family is None:
         raise SystemExit(f"cannot tell the env family of {args.env}; pass --env-family alfworld|webshop|web|babyai")
     # An env that does not list its tasks (no split_options) plays `--episodes` tasks of its own choosing.
-    lists_tasks = getattr(type(envs[0].unwrapped), "split_options", TextEnv.split_options) is not TextEnv.split_options
-    split = args.split or (envs[0].unwrapped.eval_split if lists_tasks else None)
+    split = args.split or (envs[0].unwrapped.eval_split if offers(envs[0], "split_options") else None)
     options = split_options(envs[0], split, args.episodes)
     backend = make_backend(args)
     policy = HierarchicalPolicy(

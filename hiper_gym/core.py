@@ -265,6 +265,12 @@ class TextEnv(gym.Env[str, str]):
         return info
 
 
+def offers(env: Any, name: str) -> bool:
+    """Whether `env` (or the env it wraps) implements the contract method `name` instead of TextEnv's default."""
+    cls = type(getattr(env, "unwrapped", env))
+    return getattr(cls, name, None) not in (None, getattr(TextEnv, name, None))
+
+
 def text_env_class(env_id: str) -> type[TextEnv]:
     """The TextEnv class registered under `env_id` (a "module:env-id" id imports the module first), without
     making an env; an unknown id or a class outside the contract raises KeyError with one line."""

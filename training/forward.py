@@ -8,9 +8,9 @@ from typing import Any
 
 import torch
 
+from hiper_agents.policy import PolicyStep
 from training.critic import ValueModel, pad_right, value_positions
 from training.losses import token_logprobs_and_entropy
-from hiper_agents.policy import PolicyStep
 
 Tensor = torch.Tensor
 

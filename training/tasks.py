@@ -21,12 +21,6 @@ def env_contract(env_id: str) -> type[TextEnv]:
     return cls
 
 
-def task_lists(env: Any, split: str, limit: int = 0) -> list[dict[str, Any]]:
-    """Reset options of the tasks of `split` (the first `limit` when > 0)."""
-    options = env.unwrapped.split_options(split)
-    return options[:limit] if limit else options
-
-
 def make_expert(env: Any, noise: float, rng: Any) -> Any:
     """A fresh expert for one episode of `env` (noisy when noise > 0); refuses an env without one."""
     expert = env.unwrapped.expert(noise, rng)

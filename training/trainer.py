@@ -14,9 +14,10 @@ import yaml
 
 from hiper_agents.backends.base import SamplingParams
 from hiper_agents.backends.transformers_backend import TransformersBackend
+from hiper_agents.evaluate import split_options
 from hiper_agents.policy import HierarchicalPolicy
 from hiper_agents.runner import TurnRecord, run_episodes, wilson_interval
-from hiper_gym.core import TextEnv
+from hiper_gym.core import offers
 from training import checkpoint as ckpt
 from training.config import RunConfig, config_to_dict
 from training.distributed import barrier, gather_objects, init_from_env, shard
@@ -34,7 +35,7 @@ from training.models import (
 )
 from training.rollout import collect
 from training.sft import expert_episodes, expert_texts, sft_samples, sft_train
-from training.tasks import env_contract, task_lists
+from training.tasks import env_contract
 from training.update import Learner
 
 
@@ -137,8 +138,8 @@ class Trainer:
                 raise ValueError(f"env.task_subset is not supported for {cfg.env.id}")
             train, held_out = subset
         else:
-            train = task_lists(env, cfg.env.train_split, cfg.env.train_tasks)
-            held_out = task_lists(env, cfg.eval.split)
+            train = split_options(env, cfg.env.train_split, cfg.env.train_tasks or None)
+            held_out = split_options(env, cfg.eval.split, None)
         if cfg.eval.episodes > len(held_out) and cfg.env.task_subset:
             # A small subset has fewer held-out goals than episodes: replay them (each replay draws other samples).
             held_out = cycled(held_out, cfg.eval.episodes)
@@ -172,7 +173,7 @@ class Trainer:
         device = pick_device(cfg.model.device)
         dtype = pick_dtype(cfg.model.dtype, device)
         episodes = []
-        if cfg.sft.enabled or (cfg.model.name == "tiny" and type(self.envs[0].unwrapped).expert is not TextEnv.expert):
+        if cfg.sft.enabled or (cfg.model.name == "tiny" and offers(self.envs[0], "expert")):
             # Cycle the training tasks up to sft.episodes, so a noisy expert demonstrates each task several times
             # with fresh random choices (a single demonstration per task is memorised as a fixed choice).
             options = cycled(self.train_options, cfg.sft.episodes)

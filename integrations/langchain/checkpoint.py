@@ -16,6 +16,7 @@ from typing import Any
 
 from hiper_agents.run_dir import latest_checkpoint, read_config
 
+
 class CheckpointError(FileNotFoundError):
     """A path is not a run directory, a checkpoint or a model directory that can be loaded."""
 

@@ -171,3 +171,11 @@ def test_reset_and_step_after_close_say_the_env_is_closed():
     for call in (lambda: env.reset(seed=0), lambda: env.step("take key")):
         with pytest.raises(EnvClosedError, match="the env is closed"):
             call()
+
+
+def test_offers_tells_an_implemented_contract_method_from_the_default():
+    from hiper_gym.core import offers
+
+    env = gym.make("hiper/BabyAI-v0", level="GoToLocal")
+    assert offers(env, "split_options") and offers(env, "expert") and not offers(env, "task_subset")
+    assert not offers(KeyDoorEnv(), "split_options") and not offers(object(), "expert")

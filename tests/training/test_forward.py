@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from training.forward import response_logprobs
-from training.losses import token_logprobs_and_entropy
 from hiper_agents.policy import PolicyStep
 from hiper_agents.turn import parse_turn
+from training.forward import response_logprobs
+from training.losses import token_logprobs_and_entropy
 
 
 def _sample(prompt, response):

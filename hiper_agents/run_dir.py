@@ -46,4 +46,9 @@ def metrics_rows(run_dir: Path) -> list[dict[str, Any]]:
 
 def phase_row(run_dir: Path, phase: str) -> dict[str, Any] | None:
     """The row of an evaluation phase ("before_rl", "after_rl"), once the run has logged it."""
-    return next((r for r in metrics_rows(run_dir) if r.get("phase") == phase), None)
+    return find_phase(metrics_rows(run_dir), phase)
+
+
+def find_phase(rows: list[dict[str, Any]], phase: str) -> dict[str, Any] | None:
+    """The first of `rows` (metrics.jsonl rows) that records evaluation phase `phase`."""
+    return next((r for r in rows if r.get("phase") == phase), None)

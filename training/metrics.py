@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hiper_agents.run_dir import metrics_rows
+from hiper_agents.run_dir import find_phase, metrics_rows
 
 CURVES = ("success", "score", "valid_ratio", "switch_rate", "loss/policy", "loss/value", "kl")
 SHARES = frozenset({"success", "score", "valid_ratio", "switch_rate"})  # drawn on [0, 1], so a flat result looks flat
@@ -45,7 +45,7 @@ class MetricsLog:
 
     def phase_row(self, phase: str) -> dict[str, Any] | None:
         """The row of an evaluation phase ("before_rl", "after_rl"), once the run has logged it."""
-        return next((r for r in self.rows if r.get("phase") == phase), None)
+        return find_phase(self.rows, phase)
 
     def drop_phase(self, phase: str) -> None:
         """Forget an evaluation phase's row (a finished run that goes on will evaluate again)."""

@@ -233,7 +233,8 @@ def table(records: list[dict[str, Any]], budget: int) -> str:
             reach = "n/a"
             if target is not None:
                 grid, mean, _ = mean_curve(runs, budget)
-                reach = next((f"{int(x)}" for x, y in zip(grid, mean) if y >= target - 1e-9), "not reached")
+                reach = next((f"{int(x)}" if x > 0 else "at start" for x, y in zip(grid, mean) if y >= target - 1e-9),
+                             "not reached")
             successes = [r["success"] for r in runs]
             lines.append(f"| {level} | {algo} | {len(runs)} | {_mean(successes):.3f} ± {_std(successes):.3f} | "
                          f"[{low:.3f}, {high:.3f}] | {_mean([r['before_success'] for r in runs]):.3f} | "

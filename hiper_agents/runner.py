@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -202,6 +203,54 @@ class EpisodeReport:
         }
 
 
+class LockStep:
+    """Slots played in lock-step by one policy: which slot plays which item (episode or request), what each slot
+    last observed, and one policy call per round for every live slot. run_episodes and the LangChain agent drive
+    it; they own the envs and the I/O (vector resets, events, timeouts, async tools)."""
+
+    def __init__(self, policy: HierarchicalPolicy, slots: int, items: int):
+        self.policy, self.slots = policy, slots
+        self.pending = deque(range(items))
+        self.live: dict[int, int] = {}  # slot -> item
+        self.observations: dict[int, str] = {}
+        self.infos: dict[int, dict[str, Any]] = {}
+        self.rounds = 0
+        policy.reset(slots)
+
+    def assign(self, slots: Sequence[int] | None = None) -> list[tuple[int, int]]:
+        """Give the next pending items to idle slots (all idle ones by default), as (slot, item); the caller resets
+        their envs and calls `begin`."""
+        chosen = []
+        for slot in range(self.slots) if slots is None else slots:
+            if slot not in self.live and self.pending:
+                self.live[slot] = self.pending.popleft()
+                chosen.append((slot, self.live[slot]))
+        return chosen
+
+    def begin(self, slot: int, observation: str, info: dict[str, Any]) -> None:
+        """Start a slot's episode on its first observation (the policy forgets the slot's last one)."""
+        self.policy.reset_slot(slot)
+        self.observe(slot, observation, info)
+
+    def observe(self, slot: int, observation: str, info: dict[str, Any]) -> None:
+        """What the env answered a slot's last action."""
+        self.observations[slot], self.infos[slot] = observation, info
+
+    def end(self, slot: int) -> int:
+        """Free a slot; returns the item it played."""
+        self.observations.pop(slot, None)
+        self.infos.pop(slot, None)
+        return self.live.pop(slot)
+
+    def act(self, sampling: SamplingParams) -> list[PolicyStep]:
+        """One backend call for every live slot (in slot order); one PolicyStep each."""
+        active = sorted(self.live)
+        steps = self.policy.act([self.observations[s] for s in active], [self.infos[s] for s in active], active,
+                                sampling)
+        self.rounds += 1
+        return steps
+
+
 class _EnvSlots:
     """Slots played in lock-step: a list of envs (stepped one by one) or a hiper_gym TextVectorEnv (stepped and
     reset in one call per round, so worker processes or Ray actors step in parallel)."""
@@ -286,50 +335,38 @@ def run_episodes(
     slots_env = _EnvSlots(envs, num_envs)
     n_slots = len(slots_env)
     sampling = sampling or policy.default_sampling()
-    policy.reset(n_slots)
-    observations: list[str] = [""] * n_slots
-    infos: list[dict[str, Any]] = [{} for _ in range(n_slots)]
-    records: list[EpisodeRecord | None] = [None] * n_slots
+    stepper = LockStep(policy, n_slots, n)
+    records: dict[int, EpisodeRecord] = {}  # slot -> the episode it plays
     finished: list[EpisodeRecord] = []
-    next_episode, rounds, tokens = 0, 0, 0
+    tokens = 0
     started = time.perf_counter()
     bar = tqdm(total=n, disable=not progress, desc=desc, leave=False)
 
-    def start(slots: list[int]) -> None:
-        """Reset the given slots with the next episodes (in one call); slots past the last episode go idle."""
-        nonlocal next_episode
-        chosen, episodes = [], []
-        for slot in slots:
-            records[slot] = None
-            if next_episode < n:
-                chosen.append(slot)
-                episodes.append(next_episode)
-                next_episode += 1
-        seeds = [None if seed is None else seed + e for e in episodes]
-        results = slots_env.reset(chosen, seeds, [_options_for(reset_options, e) for e in episodes])
-        for slot, episode, episode_seed, (obs, info) in zip(chosen, episodes, seeds, results):
-            observations[slot], infos[slot] = obs, info
-            policy.reset_slot(slot)
+    def start(slots: list[int] | None = None) -> None:
+        """Reset the given idle slots (default: all) with the next episodes, in one call; the rest stay idle."""
+        chosen = stepper.assign(slots)
+        seeds = [None if seed is None else seed + e for _, e in chosen]
+        results = slots_env.reset([s for s, _ in chosen], seeds, [_options_for(reset_options, e) for _, e in chosen])
+        for (slot, episode), episode_seed, (obs, info) in zip(chosen, seeds, results):
+            stepper.begin(slot, obs, info)
             records[slot] = EpisodeRecord(
                 episode=episode, seed=episode_seed, task=str(info.get("task", "")), task_type=info.get("task_type"),
                 milestones_total=len(info.get("milestones") or []),
             )
 
-    start(list(range(n_slots)))
+    start()
     try:
-        while any(r is not None for r in records):
-            active = [slot for slot, r in enumerate(records) if r is not None]
+        while stepper.live:
             # Every round draws fresh noise: a seed reused across rounds makes the policy repeat its last response
             # (measured: 23% of consecutive turns on the CPU default). Backends derive one seed per request from it.
             base_seed = sampling.seed if sampling.seed is not None else seed
-            round_sampling = sampling if base_seed is None else replace(sampling, seed=derive_seed(base_seed, rounds))
-            steps = policy.act([observations[s] for s in active], [infos[s] for s in active], active, round_sampling)
-            rounds += 1
+            round_sampling = (sampling if base_seed is None
+                              else replace(sampling, seed=derive_seed(base_seed, stepper.rounds)))
+            steps = stepper.act(round_sampling)
             transitions = slots_env.step([step.slot for step in steps], [step.action for step in steps])
             done_slots = []
             for step, (obs, reward, terminated, truncated, info) in zip(steps, transitions):
                 slot, record = step.slot, records[step.slot]
-                assert record is not None
                 tokens += len(step.response_ids)
                 completed = list(info.get("milestones_completed") or [])
                 turn = TurnRecord(step if keep_steps else step.without_prompt_ids(), float(reward),
@@ -338,7 +375,7 @@ def run_episodes(
                 record.turns.append(turn)
                 record.total_reward += float(reward)
                 record.milestones_hit += [m for m in completed if m not in record.milestones_hit]
-                observations[slot], infos[slot] = obs, info
+                stepper.observe(slot, obs, info)
                 out_of_turns = record.length >= slots_env.turn_limit(slot, max_turns)
                 if terminated or truncated or out_of_turns:
                     record.terminated, record.truncated = bool(terminated), bool(truncated or not terminated)
@@ -346,7 +383,8 @@ def run_episodes(
                     turn.terminated, turn.truncated, turn.won = record.terminated, record.truncated, record.success
                     if info.get("env_error"):
                         record.env_error = str(info["env_error"])
-                    finished.append(record)
+                    finished.append(records.pop(slot))
+                    stepper.end(slot)
                     bar.update(1)
                     done_slots.append(slot)
             if done_slots:
@@ -354,5 +392,5 @@ def run_episodes(
     finally:
         bar.close()
     finished.sort(key=lambda r: r.episode)
-    return EpisodeReport(finished, time.perf_counter() - started, rounds, tokens)
+    return EpisodeReport(finished, time.perf_counter() - started, stepper.rounds, tokens)
 

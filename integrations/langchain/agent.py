@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -30,6 +29,7 @@ from langchain_core.runnables.config import patch_config
 from langchain_core.tools import BaseTool
 
 from hiper_agents.policy import HierarchicalPolicy, PolicyStep
+from hiper_agents.runner import LockStep
 from integrations.langchain.chat_model import ChatHiper
 from integrations.langchain.episode import (
     EVENT_END,
@@ -179,6 +179,11 @@ class HiperAgent(Runnable[Any, AIMessage]):
             prompt_style=self.chat.settings.prompt_style,
         )
 
+    def _stepper(self, n: int) -> LockStep:
+        """The runner's lock-step core for `n` requests over as many slots as the env allows."""
+        slots = self._capacity(n)
+        return LockStep(self._policy(slots), slots, n)
+
     def _sampling(self, round_index: int) -> Any:
         sampling = self.chat.sampling(
             max_tokens=self.max_new_tokens,
@@ -206,20 +211,18 @@ class HiperAgent(Runnable[Any, AIMessage]):
     # --- sync ---------------------------------------------------------------------------------------------------
     def _play(self, inputs: list[Any], configs: list[RunnableConfig]) -> list[AIMessage]:
         requests = [to_request(value) for value in inputs]
-        slots = self._capacity(len(requests))
-        policy = self._policy(slots)
-        pending, live, done = deque(range(len(requests))), {}, {}
-        round_index = 0
+        stepper = self._stepper(len(requests))
+        live: dict[int, Episode] = {}
+        done: dict[int, AIMessage] = {}
 
         def fill() -> None:
-            for slot in range(slots):
-                if slot not in live and pending:
-                    k = pending.popleft()
-                    episode = live[slot] = Episode(k, requests[k], configs[k], self._make_env())
-                    self._reset(episode)
-                    policy.reset_slot(slot)
+            for slot, k in stepper.assign():
+                episode = live[slot] = Episode(k, requests[k], configs[k], self._make_env())
+                self._reset(episode)
+                stepper.begin(slot, episode.observation, episode.info)
 
         def close(slot: int) -> None:
+            stepper.end(slot)
             episode = live.pop(slot)
             dispatch_custom_event(EVENT_END, episode.end_event(), config=episode.config)
             self._release(episode.env)
@@ -227,32 +230,32 @@ class HiperAgent(Runnable[Any, AIMessage]):
 
         fill()
         while live:
-            for slot in [s for s, e in live.items() if (r := self._remaining(e)) is not None and r <= 0]:
-                live[slot].stop_reason = "timeout"
+            for slot in self._timed_out(live):
                 close(slot)
             fill()
             if not live:
                 break
-            active = sorted(live)
             with self.chat.generation_lock:
-                steps = policy.act(
-                    [live[s].observation for s in active],
-                    [live[s].info for s in active],
-                    active,
-                    self._sampling(round_index),
-                )
-            round_index += 1
+                steps = stepper.act(self._sampling(stepper.rounds))
             for step in steps:
                 for name, data in live[step.slot].turn_events(step):
                     dispatch_custom_event(name, data, config=live[step.slot].config)
             for step, result in zip(steps, self._step_all([(live[s.slot], s) for s in steps])):
                 episode = live[step.slot]
                 data = episode.record(step, result, self.max_steps, self._remaining(episode))
+                stepper.observe(step.slot, episode.observation, episode.info)
                 dispatch_custom_event(EVENT_OBSERVATION, data, config=episode.config)
                 if episode.stop_reason is not None:
                     close(step.slot)
             fill()
         return [done[k] for k in range(len(requests))]
+
+    def _timed_out(self, live: dict[int, Episode]) -> list[int]:
+        """The slots whose episode ran out of time (marked so); the caller closes them."""
+        slots = [s for s, e in live.items() if (r := self._remaining(e)) is not None and r <= 0]
+        for slot in slots:
+            live[slot].stop_reason = "timeout"
+        return slots
 
     def _step_one(self, episode: Episode, action: str) -> tuple[Any, ...] | BaseException:
         inner = getattr(episode.env, "unwrapped", episode.env)
@@ -296,44 +299,36 @@ class HiperAgent(Runnable[Any, AIMessage]):
     # --- async --------------------------------------------------------------------------------------------------
     async def _aplay(self, inputs: list[Any], configs: list[RunnableConfig]) -> list[AIMessage]:
         requests = [to_request(value) for value in inputs]
-        slots = self._capacity(len(requests))
-        policy = self._policy(slots)
-        pending, live, done = deque(range(len(requests))), {}, {}
-        round_index = 0
+        stepper = self._stepper(len(requests))
+        live: dict[int, Episode] = {}
+        done: dict[int, AIMessage] = {}
 
         async def fill() -> None:
-            for slot in range(slots):
-                if slot not in live and pending:
-                    k = pending.popleft()
-                    episode = live[slot] = Episode(k, requests[k], configs[k], self._make_env())
-                    await asyncio.to_thread(self._reset, episode)
-                    policy.reset_slot(slot)
+            for slot, k in stepper.assign():
+                episode = live[slot] = Episode(k, requests[k], configs[k], self._make_env())
+                await asyncio.to_thread(self._reset, episode)
+                stepper.begin(slot, episode.observation, episode.info)
 
         async def close(slot: int) -> None:
+            stepper.end(slot)
             episode = live.pop(slot)
             await adispatch_custom_event(EVENT_END, episode.end_event(), config=episode.config)
             self._release(episode.env)
             done[episode.index] = episode.output(self.chat.model_name, self.name)
 
+        def act(sampling: Any) -> list[PolicyStep]:
+            with self.chat.generation_lock:
+                return stepper.act(sampling)
+
         await fill()
         while live:
-            for slot in [s for s, e in live.items() if (r := self._remaining(e)) is not None and r <= 0]:
-                live[slot].stop_reason = "timeout"
+            for slot in self._timed_out(live):
                 await close(slot)
             await fill()
             if not live:
                 break
-            active = sorted(live)
-            sampling = self._sampling(round_index)
-            round_index += 1
-
-            def act(active: list[int] = active, sampling: Any = sampling) -> list[PolicyStep]:
-                with self.chat.generation_lock:
-                    return policy.act(
-                        [live[s].observation for s in active], [live[s].info for s in active], active, sampling
-                    )
-
-            steps = await asyncio.get_running_loop().run_in_executor(None, act)
+            sampling = self._sampling(stepper.rounds)
+            steps = await asyncio.get_running_loop().run_in_executor(None, act, sampling)
             for step in steps:
                 for name, data in live[step.slot].turn_events(step):
                     await adispatch_custom_event(name, data, config=live[step.slot].config)
@@ -341,6 +336,7 @@ class HiperAgent(Runnable[Any, AIMessage]):
             for step, result in zip(steps, results):
                 episode = live[step.slot]
                 data = episode.record(step, result, self.max_steps, self._remaining(episode))
+                stepper.observe(step.slot, episode.observation, episode.info)
                 await adispatch_custom_event(EVENT_OBSERVATION, data, config=episode.config)
                 if episode.stop_reason is not None:
                     await close(step.slot)

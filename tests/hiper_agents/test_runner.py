@@ -7,6 +7,7 @@ import math
 import pytest
 
 from hiper_agents.backends import TransformersBackend
+from hiper_agents.backends.base import SamplingParams
 from hiper_agents.backends.scripted import ScriptedBackend
 from hiper_agents.policy import HierarchicalPolicy
 from hiper_agents.runner import mean_interval, run_episodes, wilson_interval
@@ -144,3 +145,16 @@ def test_every_round_gets_its_own_seed_even_when_the_caller_fixes_one(tiny_token
         runs.append(backend.seeds)
     assert len(runs[0]) >= 3 and len(set(runs[0])) == len(runs[0]) and 123 not in runs[0]
     assert runs[0] == runs[1]
+
+
+def test_lock_step_hands_items_to_idle_slots_in_order_and_acts_once_per_round(tiny_tokenizer):
+    from hiper_agents.runner import LockStep
+
+    backend = ScriptedBackend(tiny_tokenizer, lambda ids: _expert(ids, tiny_tokenizer))
+    stepper = LockStep(HierarchicalPolicy(backend, env_family="alfworld"), slots=2, items=3)
+    assert stepper.assign() == [(0, 0), (1, 1)] and stepper.assign() == []
+    for slot in (0, 1):
+        stepper.begin(slot, "You are in room 1. A key lies on the floor.", {"admissible_actions": ["take key"]})
+    steps = stepper.act(SamplingParams(max_new_tokens=24))
+    assert [s.slot for s in steps] == [0, 1] and stepper.rounds == backend.calls == 1
+    assert stepper.end(1) == 1 and stepper.assign([1]) == [(1, 2)] and not stepper.pending

@@ -143,8 +143,10 @@ def ppo_update(learner: Learner, turns: list[TurnRecord], iteration: int, owned:
         _fit_value_features(learner, samples, owned)
     values = _global_values(learner, samples, owned)
 
+    turn_batch = TurnBatch.from_records(turns)  # built once: the bias fit below only swaps the value columns
+
     def advantages(values: torch.Tensor | None) -> Advantages:
-        return compute_advantages(cfg.algo.name, TurnBatch.from_records(turns, values), estimator_config(cfg),
+        return compute_advantages(cfg.algo.name, turn_batch.with_values(values), estimator_config(cfg),
                                   shaping_config(cfg))
 
     adv = advantages(values)

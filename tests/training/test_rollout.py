@@ -4,6 +4,7 @@ anything from the episode (ends, wins, groups, global episode ids)."""
 from __future__ import annotations
 
 import pytest
+import torch
 
 from hiper_agents.backends.base import SamplingParams
 from hiper_agents.backends.scripted import ScriptedBackend
@@ -41,6 +42,11 @@ def test_won_episodes_end_done_and_won_on_their_last_turn_with_global_ids_and_gr
     assert batch.reward.tolist() == [0.0, 1.0] * 4 and batch.milestones.tolist() == [1] * 8
     assert batch.switch.tolist() == [True, False] * 4 and batch.valid.all() and batch.has_subgoal.all()
     assert batch.v_high.abs().sum() == 0 and all(t.step.prompt_ids and t.step.response_ids for t in rollout.turns)
+    values = torch.arange(24, dtype=torch.float32).reshape(8, 3)
+    swapped, direct = batch.with_values(values), TurnBatch.from_records(rollout.turns, values)
+    for name in ("v_high", "v_low", "v_term", "traj_id", "obs_key", "done"):
+        assert torch.equal(getattr(swapped, name), getattr(direct, name))
+    assert swapped.v_low.tolist() == values[:, 1].tolist() and batch.v_low.abs().sum() == 0  # the original is kept
     first_rooms = {t.step.observation: int(k) for t, k in zip(rollout.turns, batch.obs_key) if t.turn_index == 0}
     assert len(set(first_rooms.values())) == len(first_rooms)  # one key per distinct observation
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING
 
 import torch
@@ -50,10 +50,14 @@ class TurnBatch:
         """The batch reordered (or subset) by `index`."""
         return TurnBatch(**{f.name: _take(getattr(self, f.name), index) for f in fields(self)})
 
+    def with_values(self, values: Tensor | None) -> TurnBatch:
+        """The same turns with the critic's `values` [N, 3] (high, low, term); zeros without a critic."""
+        values = torch.zeros(len(self), 3) if values is None else values
+        return replace(self, v_high=values[:, 0].float(), v_low=values[:, 1].float(), v_term=values[:, 2].float())
+
     @classmethod
     def from_records(cls, turns: Sequence[TurnRecord], values: Tensor | None = None) -> TurnBatch:
         """The batch of the runner's turn records; `values` [N, 3] (high, low, term) from a critic, zeros without one."""
-        values = torch.zeros(len(turns), 3) if values is None else values
 
         def col(get, dtype: torch.dtype) -> Tensor:
             return torch.tensor([get(t) for t in turns], dtype=dtype)
@@ -63,14 +67,14 @@ class TurnBatch:
             reward=col(lambda t: t.reward, torch.float32), done=col(lambda t: t.terminated, torch.bool),
             truncated=col(lambda t: t.truncated, torch.bool), won=col(lambda t: t.won, torch.bool),
             switch=col(lambda t: t.step.turn.starts_segment, torch.bool),  # turn 0's own switch, for the KEEP penalty
-            v_high=values[:, 0].float(), v_low=values[:, 1].float(), v_term=values[:, 2].float(),
+            v_high=torch.zeros(len(turns)), v_low=torch.zeros(len(turns)), v_term=torch.zeros(len(turns)),
             valid=col(lambda t: t.valid, torch.bool), group_id=col(lambda t: t.group, torch.int64),
             obs_key=col(lambda t: stable_key(t.step.observation or t.step.prompt_text), torch.int64),
             keep_subgoal_changed=col(lambda t: t.keep_subgoal_changed, torch.bool),
             has_subgoal=col(lambda t: "subgoal" in t.step.token_spans, torch.bool),
             has_switch=col(lambda t: "switch" in t.step.token_spans, torch.bool),
             milestones=col(lambda t: len(t.milestones_completed), torch.int64),
-        )
+        ).with_values(values)
 
 
 def stable_key(text: str) -> int:

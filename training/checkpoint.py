@@ -14,7 +14,7 @@ import torch
 
 from hiper_agents.run_dir import checkpoint_dir, checkpoint_iteration, latest_checkpoint
 
-__all__ = ["KEEP_LAST", "checkpoint_dir", "checkpoint_iteration", "latest_checkpoint", "rng_state", "save_checkpoint",
+__all__ = ["KEEP_LAST", "checkpoint_dir", "directory_gib", "checkpoint_iteration", "latest_checkpoint", "rng_state", "save_checkpoint",
            "set_rng_state"]
 
 KEEP_LAST = 2
@@ -37,8 +37,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(run_dir: Path, iteration: int, write: Any) -> Path:
-    """Call `write(tmp_dir)` then rename the directory into place; keep the last KEEP_LAST checkpoints."""
+def save_checkpoint(run_dir: Path, iteration: int, write: Any, keep: int = KEEP_LAST) -> Path:
+    """Call `write(tmp_dir)` then rename the directory into place; keep the last `keep` checkpoints (at least 1)."""
     final = checkpoint_dir(run_dir, iteration)
     tmp = final.with_name(final.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -48,6 +48,11 @@ def save_checkpoint(run_dir: Path, iteration: int, write: Any) -> Path:
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
-    for old in sorted(p for p in final.parent.glob("iter_*") if not p.name.endswith(".tmp"))[:-KEEP_LAST]:
+    for old in sorted(p for p in final.parent.glob("iter_*") if not p.name.endswith(".tmp"))[:-max(keep, 1)]:
         shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def directory_gib(path: Path) -> float:
+    """Size of the files under `path` in GiB."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**30

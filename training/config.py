@@ -39,6 +39,8 @@ class ModelConfig:
                     ("auto", "float32", "bfloat16"))
     device: str = _f("auto", "auto (cuda when available), cpu or cuda", ("auto", "cpu", "cuda"))
     fsdp: bool = _f(False, "under torchrun, shard actor, critic and reference with FSDP2 (full fine-tuning only)")
+    gradient_checkpointing: bool = _f(False, "recompute activations in backward passes (actor and critic): less "
+                                      "memory for ~30% more update compute")
 
 
 @dataclass
@@ -158,7 +160,8 @@ class RunConfig:
     iterations: int = _f(150, "rollout-update iterations", low=0)
     output_dir: str = _f("runs", "where run directories are created")
     run_name: str = _f("", "run directory name (default: algo-env-time)")
-    checkpoint_every: int = _f(1, "checkpoint every N iterations", low=1)
+    checkpoint_every: int = _f(1, "checkpoint every N iterations (and after the last)", low=1)
+    checkpoint_keep: int = _f(2, "checkpoints kept on disk (0: write none, the run cannot be resumed)", low=0)
     max_env_steps: int = _f(0, "stop RL after the iteration that brings the env steps played to this (0: no cap)", low=0)
     model: ModelConfig = field(default_factory=ModelConfig)
     critic: CriticConfig = field(default_factory=CriticConfig)

@@ -90,8 +90,9 @@ class ValueModel(nn.Module):
     def forward(self, input_ids: Tensor, attention_mask: Tensor, positions: Tensor) -> Tensor:
         """Values [B, 3] (high, low, term) at `positions` [B, 3] of right-padded sequences."""
         picked = self.features(input_ids, attention_mask, positions).to(self.heads.weight.dtype)  # [B, 3, H]
-        picked = (picked - self.feature_mean) * self.feature_scale
-        all_heads = self.heads(picked)  # [B, 3, 3]
+        with torch.autocast(picked.device.type, enabled=False):  # the backbone may run in bf16, the heads stay fp32
+            picked = (picked - self.feature_mean) * self.feature_scale
+            all_heads = self.heads(picked)  # [B, 3, 3]
         return all_heads.diagonal(dim1=1, dim2=2)  # head j at position j
 
 

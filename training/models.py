@@ -81,6 +81,8 @@ def build_actor(
         tokenizer = load_tokenizer(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype if m.lora else torch.float32)
     model = model.to(device=device, dtype=dtype if m.lora else torch.float32)
+    if m.gradient_checkpointing:
+        enable_gradient_checkpointing(model)
     if m.lora:
         from peft import LoraConfig, get_peft_model
 
@@ -90,6 +92,16 @@ def build_actor(
             if parameter.requires_grad:
                 parameter.data = parameter.data.float()
     return model, tokenizer
+
+
+def enable_gradient_checkpointing(model: Any) -> None:
+    """Recompute each layer's activations in the backward pass (non-reentrant, so frozen LoRA bases need no trick).
+
+    Generation is unaffected: transformers checkpoints only in training mode."""
+    if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.2x renamed it
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
 def compute_context(device: torch.device, dtype: torch.dtype) -> Any:
@@ -122,13 +134,17 @@ def make_critic(cfg: RunConfig, actor: Any, device: torch.device) -> ValueModel:
     """The critic: a copy of the actor's base transformer, or a separate backbone by id or path."""
     if cfg.critic.backbone == "actor":
         base = actor.get_base_model() if hasattr(actor, "get_base_model") else actor
-        return ValueModel.from_causal_lm(base).to(device=device, dtype=torch.float32)
-    from transformers import AutoModel
+        critic = ValueModel.from_causal_lm(base).to(device=device, dtype=torch.float32)
+    else:
+        from transformers import AutoModel
 
-    from hiper_agents.models import resolve_model
+        from hiper_agents.models import resolve_model
 
-    backbone = AutoModel.from_pretrained(resolve_model(cfg.critic.backbone))
-    return ValueModel(backbone, backbone.config.hidden_size).to(device=device, dtype=torch.float32)
+        backbone = AutoModel.from_pretrained(resolve_model(cfg.critic.backbone))
+        critic = ValueModel(backbone, backbone.config.hidden_size).to(device=device, dtype=torch.float32)
+    if cfg.model.gradient_checkpointing:
+        enable_gradient_checkpointing(critic.backbone)
+    return critic
 
 
 def save_actor(actor: Any, tokenizer: Any, directory: Path, tiny: bool, state_dict: dict | None = None) -> None:

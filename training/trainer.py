@@ -239,6 +239,8 @@ class Trainer:
         return full_state_dict(model), full_optimizer_state(model, optimizer)
 
     def _save(self, iteration: int) -> None:
+        if not self.cfg.checkpoint_keep:  # the user chose no checkpoints (the final model is still saved)
+            return
         actor, actor_opt = self._whole_state(self.models.actor, self.learner.actor_opt)
         critic, critic_opt = self._whole_state(self.models.critic, self.learner.critic_opt)
 
@@ -249,7 +251,9 @@ class Trainer:
             torch.save({"actor": actor_opt, "critic": critic_opt, "rng": ckpt.rng_state()}, directory / "optim.pt")
 
         if self.dist.is_main:
-            ckpt.save_checkpoint(self.run_dir, iteration, write)
+            path = ckpt.save_checkpoint(self.run_dir, iteration, write, keep=self.cfg.checkpoint_keep)
+            if iteration <= 1:  # say once what each checkpoint costs on disk
+                print(f"checkpoint {path.name}: {ckpt.directory_gib(path):.2f} GiB (keeping {self.cfg.checkpoint_keep})")
         barrier(self.dist)
 
     # --- phases -------------------------------------------------------------------------------------------
@@ -281,6 +285,7 @@ class Trainer:
         sampling = SamplingParams(temperature=cfg.rollout.temperature, top_p=cfg.rollout.top_p,
                                   max_new_tokens=cfg.rollout.max_new_tokens, seed=cfg.seed * 100_003 + it)
         started = time.perf_counter()
+        reset_peak_memory(self.models.device)
         self.models.actor.eval()
         mine = shard(range(len(options)), self.dist)  # this rank's episodes of the global batch
         with gathered(self.models.actor):
@@ -292,10 +297,15 @@ class Trainer:
         parts = gather_objects((rollout.turns, rollout.episode_stats()), self.dist)
         turns = sorted((t for part, _ in parts for t in part), key=lambda t: (t.episode, t.turn_index))
         episodes = [e for _, part in parts for e in part]
-        row = {"iteration": it, **rollout_metrics(turns, episodes, rollout_s)}
+        row = {"iteration": it, **rollout_metrics(turns, episodes, rollout_s), **peak_memory(self.models.device, "rollout")}
         owned = [t.episode % self.dist.world == self.dist.rank for t in turns]
+        update_started = time.perf_counter()
+        reset_peak_memory(self.models.device)
         row.update(self.learner.update(turns, it, owned))
+        row.update(peak_memory(self.models.device, "update"))
+        row["time/update_s"] = time.perf_counter() - update_started
         self.sync_weights()
+        row["time/rollout_s"] = rollout_s
         row["time/iteration_s"] = time.perf_counter() - started
         return row
 
@@ -345,6 +355,20 @@ class Trainer:
         barrier(self.dist)
         self.metrics.close()
         return {"before": before, "after": after, "run_dir": str(self.run_dir)}
+
+
+def reset_peak_memory(device: torch.device) -> None:
+    """Start a phase's peak-memory count (CUDA only)."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def peak_memory(device: torch.device, phase: str) -> dict[str, float]:
+    """The phase's peak allocated and reserved GPU memory in GiB (nothing on CPU)."""
+    if device.type != "cuda":
+        return {}
+    return {f"memory/{phase}_peak_gib": torch.cuda.max_memory_allocated(device) / 2**30,
+            f"memory/{phase}_reserved_gib": torch.cuda.max_memory_reserved(device) / 2**30}
 
 
 def rollout_metrics(turns: list[TurnRecord], episodes: list[tuple[bool, float, int, int]], seconds: float) -> dict[str, float]:

@@ -71,7 +71,7 @@ def _global_values(learner: Learner, samples: list[PolicyStep], owned: list[bool
     if models.critic is None:
         return None
     pad_id, micro = models.pad_id, learner.cfg.optim.micro_batch_turns
-    with gathered(models.critic):
+    with gathered(models.critic), compute_context(models.device, models.dtype):
         mine = _owned_map(lambda b: list(critic_values(models.critic, b, pad_id, models.device, micro).cpu()), samples,
                           owned)
     values = torch.zeros(len(samples), 3)
@@ -89,7 +89,7 @@ def _fit_value_features(learner: Learner, samples: list[PolicyStep], owned: list
 
     batch = [s for s, mine in zip(samples, owned) if mine]
     total = torch.zeros(3, 1)  # sum, sum of squares, count per feature
-    with gathered(models.critic), torch.no_grad():
+    with gathered(models.critic), torch.no_grad(), compute_context(models.device, models.dtype):
         for start in range(0, len(batch), micro):
             picked = models.critic.features(*critic_inputs(batch[start : start + micro], pad_id, models.device))
             picked = picked.float().reshape(-1, picked.shape[-1]).cpu()
@@ -260,7 +260,8 @@ def _mini_batch_step(learner: Learner, b: UpdateBatch, indices: list[int], actor
             for key in ("pg", "kl", "entropy", "clip_frac"):
                 stats[key] += float(getattr(terms, key)) * share
         if models.critic is not None:
-            predicted = models.critic(*critic_inputs(turns, pad_id, device)).float()
+            with autocast:
+                predicted = models.critic(*critic_inputs(turns, pad_id, device)).float()
             loss = torch.zeros((), device=device)
             for h, head in enumerate(HEADS):
                 if head not in b.adv.returns:

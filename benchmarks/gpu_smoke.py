@@ -27,6 +27,7 @@ On a CPU, `--shape tiny` runs every stage on a small model in about a minute (wh
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -245,7 +246,7 @@ def stage_generation(args: argparse.Namespace, state: dict[str, Any]) -> dict[st
     for label, dtype in (("fp32_master", torch.float32), ("bf16_copy", torch.bfloat16)):
         if dtype == torch.bfloat16 and device().type != "cuda":
             continue
-        runner = model if dtype == torch.float32 else build_model(args.shape, tokenizer, torch.bfloat16)
+        runner = model if dtype == torch.float32 else copy.deepcopy(model).to(torch.bfloat16)
         backend = TransformersBackend(runner, tokenizer, device=str(device()), batch_size=n)
         backend.generate(prompts[:2], SamplingParams(temperature=1.0, max_new_tokens=4, seed=0))  # warm-up
         sync()
@@ -401,6 +402,9 @@ def run_trainer(args: argparse.Namespace, overrides: list[str], torchrun: bool =
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=args.trainer_timeout)
     result: dict[str, Any] = {"rc": done.returncode, "wall_s": round(time.perf_counter() - started, 1),
                               "command": " ".join(command[1:]), "output_tail": (done.stdout + done.stderr)[-2500:]}
+    if args.logs:
+        Path(args.logs).mkdir(parents=True, exist_ok=True)
+        Path(args.logs, f"{'torchrun' if torchrun else 'trainer'}.log").write_text(done.stdout + done.stderr)
     metrics = out_dir / "smoke" / "metrics.jsonl"
     if metrics.exists():
         result["rows"] = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
@@ -441,7 +445,6 @@ def stage_iteration(args: argparse.Namespace, state: dict[str, Any]) -> dict[str
         if row.get("iteration") == 1 and "time/update_s" in row:
             result["phases"] = {k: row[k] for k in row if k.startswith(("time/", "memory/", "throughput/"))}
             result["turns"] = row.get("turns")
-    result.pop("rows", None)
     return result
 
 
@@ -467,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="model shape (default: the 1.5B on CUDA, tiny on CPU)")
     parser.add_argument("--tokenizer", default=None, help="a saved tokenizer directory (SmolLM2's); else BPE built here")
     parser.add_argument("--trainer-timeout", type=int, default=170, help="seconds for each trainer subprocess")
+    parser.add_argument("--logs", default=None, help="directory for the trainer subprocesses' whole output")
     parser.add_argument("--only", nargs="*", default=None, help="run only these stages (names as in the JSON)")
     args = parser.parse_args(argv)
     report = Report(Path(args.out))

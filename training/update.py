@@ -173,7 +173,8 @@ def ppo_update(learner: Learner, turns: list[TurnRecord], iteration: int, owned:
     mismatch = [float((torch.tensor(samples[i].logprobs) - o).abs().mean()) for i, o in old_logp.items()
                 if samples[i].logprobs is not None and len(samples[i].logprobs) == len(o) and len(o)]
 
-    stats: dict[str, list[float]] = {"pg": [], "kl": [], "entropy": [], "clip_frac": [], "value": []}
+    stats: dict[str, list[float]] = {"pg": [], "kl": [], "entropy": [], "clip_frac": [], "value": [],
+                                     "grad_norm/actor": [], "grad_norm/critic": []}
     generator = torch.Generator().manual_seed(cfg.seed * 31 + iteration)
     models.actor.train()
     for _ in range(cfg.optim.ppo_epochs):
@@ -189,6 +190,10 @@ def ppo_update(learner: Learner, turns: list[TurnRecord], iteration: int, owned:
         "loss/policy": float(np.mean(stats["pg"])), "kl": float(np.mean(stats["kl"])),
         "entropy": float(np.mean(stats["entropy"])), "clip_frac": float(np.mean(stats["clip_frac"])),
         "reward/shaped_mean": float(adv.rewards.mean()),
+        # steps skipped for a non-finite gradient norm (bf16 overflow, a NaN loss): their weights were left as they were
+        "update/skipped_steps": sum(not np.isfinite(n) for n in stats["grad_norm/actor"] + stats["grad_norm/critic"]),
+        **{key: float(np.nanmean(stats[key])) if any(np.isfinite(stats[key])) else float("nan")
+           for key in ("grad_norm/actor", "grad_norm/critic") if stats[key]},
         "logprob_mismatch": float(np.mean(mismatch)) if mismatch else float("nan"),
     }
     for level in ("low", "high", "switch"):
@@ -232,6 +237,7 @@ def _mini_batch_step(learner: Learner, b: UpdateBatch, indices: list[int], actor
     if learner.critic_opt is not None:
         learner.critic_opt.zero_grad()
     stats = dict.fromkeys(("pg", "kl", "entropy", "clip_frac", "value"), 0.0)
+    norms: dict[str, float] = {}
     autocast = compute_context(device, models.dtype)
     mine = [i for i in indices if b.owned[i]]
     chunks: list[list[int] | None] = [mine[start : start + micro] for start in range(0, len(mine), micro)]
@@ -276,14 +282,23 @@ def _mini_batch_step(learner: Learner, b: UpdateBatch, indices: list[int], actor
         actor_params = [p for p in models.actor.parameters() if p.requires_grad]
         if not sharded:  # FSDP already summed them in backward
             sum_gradients(actor_params, learner.dist)
-        torch.nn.utils.clip_grad_norm_(actor_params, cfg.optim.max_grad_norm)
-        learner.actor_opt.step()
+        norms["actor"] = _clipped_step(actor_params, learner.actor_opt, cfg.optim.max_grad_norm)
     if learner.critic_opt is not None:
         if not is_sharded(models.critic):
             sum_gradients(models.critic.parameters(), learner.dist)
-        torch.nn.utils.clip_grad_norm_(models.critic.parameters(), cfg.optim.max_grad_norm)
-        learner.critic_opt.step()
-    return {key: all_reduce_sum(value, learner.dist) for key, value in stats.items()}
+        norms["critic"] = _clipped_step(list(models.critic.parameters()), learner.critic_opt, cfg.optim.max_grad_norm)
+    out = {key: all_reduce_sum(value, learner.dist) for key, value in stats.items()}
+    return out | {f"grad_norm/{name}": norm for name, norm in norms.items()}
+
+
+def _clipped_step(params: list[torch.Tensor], optimizer: torch.optim.Optimizer, max_norm: float) -> float:
+    """Clip the gradients to `max_norm` and step; a non-finite norm skips the step (the weights would turn NaN) and
+    is returned as is, so the metrics show it."""
+    total = torch.nn.utils.clip_grad_norm_(params, max_norm)
+    norm = float(total.full_tensor() if hasattr(total, "full_tensor") else total)  # a DTensor under FSDP
+    if np.isfinite(norm):
+        optimizer.step()
+    return norm
 
 
 def _autocast_logprobs(models: Any, model: Any, samples, pad_id, temperature, micro) -> list[torch.Tensor]:

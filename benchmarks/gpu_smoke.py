@@ -16,6 +16,8 @@ and the JSON is rewritten after every stage, so a crash or a timeout keeps what 
   trainer) against plain bf16 weights (what it did before)
 - memory_probe: forward + backward of one micro-batch at the shipped 1.5B settings (8 turns of 2,048 + 512 tokens),
   with and without gradient checkpointing; peak memory or the OOM
+- padded_backward: whether the actor's gradient is finite for a left-padded micro-batch, with the trainer's mask and
+  with the plain 2-D one (fully masked pad rows gave NaN gradients in SDPA's backward on the first GPU run)
 - iteration: one HiPER iteration of `python -m training.run` on hiper/BabyAI-v0 with this model (rollout and
   update with gradient checkpointing; no checkpoint, which would not fit that disk: its size by arithmetic), with the trainer's own timings and peak memory per phase; BabyAI, not WebShop, because WebShop's spaCy
   pipeline and its dependencies do not fit the 64 MiB that can be carried to the machine
@@ -390,6 +392,39 @@ def stage_memory_probe(args: argparse.Namespace, state: dict[str, Any]) -> dict[
     return out
 
 
+def stage_padded_backward(args: argparse.Namespace, state: dict[str, Any]) -> dict[str, Any]:
+    """Whether the actor's gradient is finite for a left-padded micro-batch (turns of different lengths), with the
+    trainer's mask (pad positions attend to themselves) and with the plain 2-D padding mask."""
+    import training.forward as forward
+    from training.models import compute_context
+
+    model, tokenizer = state["model"], state["tokenizer"]
+    generator = torch.Generator().manual_seed(1)
+    vocab = len(tokenizer)
+    sizes = [(300, 40), (900, 96), (120, 12), (600, 64)] if args.shape != "tiny" else [(20, 4), (60, 9), (8, 3)]
+    steps = [turn_ids(torch.randint(0, vocab, (p,), generator=generator).tolist(),
+                      torch.randint(0, vocab, (r,), generator=generator).tolist()) for p, r in sizes]
+    pad = tokenizer.pad_token_id or tokenizer.eos_token_id
+    compute = torch.bfloat16 if device().type == "cuda" else torch.float32
+    out: dict[str, Any] = {"turns": [list(s) for s in sizes]}
+    original = forward.left_padded_mask
+    for label, mask_fn in (("self_attending_pads", original), ("plain_2d_mask", lambda attention, eager=False: attention)):
+        forward.left_padded_mask = mask_fn
+        model.train()
+        try:
+            with compute_context(device(), compute):
+                logp, _, mask = forward.response_logprobs(model, steps, pad, device(), 1.0)
+            (-(logp * mask).sum() / mask.sum()).backward()
+            norm = torch.sqrt(sum((p.grad.float() ** 2).sum() for p in model.parameters() if p.grad is not None))
+            out[label] = {"loss_finite": bool(torch.isfinite(logp[mask]).all()), "grad_norm": float(norm),
+                          "grad_finite": bool(torch.isfinite(norm))}
+        finally:
+            forward.left_padded_mask = original
+            model.zero_grad(set_to_none=True)
+            model.eval()
+    return out
+
+
 def run_trainer(args: argparse.Namespace, overrides: list[str], torchrun: bool = False) -> dict[str, Any]:
     """`python -m training.run` in a subprocess; its metrics rows and the tail of its output."""
     out_dir = Path(tempfile.mkdtemp(prefix="smoke-run-"))
@@ -492,10 +527,11 @@ def main(argv: list[str] | None = None) -> int:
         ("logprobs", 30, lambda: stage_logprobs(args, state)),
         ("update_visibility", 45, lambda: stage_update_visibility(args, state)),
         ("memory_probe", 45, lambda: stage_memory_probe(args, state)),
+        ("padded_backward", 30, lambda: stage_padded_backward(args, state)),
         ("iteration", args.trainer_timeout + 15, lambda: stage_iteration(args, state)),
         ("fsdp", args.trainer_timeout + 15, lambda: stage_fsdp(args, state)),
     ]
-    needs_model = {"generation", "logprobs", "update_visibility", "memory_probe", "iteration"}
+    needs_model = {"generation", "logprobs", "update_visibility", "memory_probe", "padded_backward", "iteration"}
     for name, seconds, fn in stages:
         if args.only is not None and name not in args.only and name not in ("versions", "model"):
             continue

@@ -35,7 +35,8 @@ def response_logprobs(
         attention[i, total - len(seq) :] = 1
     ids, attention = ids.to(device), attention.to(device)
     positions = (attention.cumsum(-1) - 1).clamp(min=0)
-    logits = model(input_ids=ids, attention_mask=attention, position_ids=positions, logits_to_keep=width + 1).logits
+    mask = left_padded_mask(attention, eager=_attention_kind(model) == "eager")
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=width + 1).logits
     # Kept column c holds the logits at sequence position total - width - 1 + c, which predict the next token.
     length = torch.tensor(lengths, device=device)
     k = torch.arange(width, device=device)
@@ -45,6 +46,30 @@ def response_logprobs(
     picked = logits.gather(1, column[:, :, None].expand(-1, -1, logits.shape[-1]))
     logp, entropy = token_logprobs_and_entropy(picked, targets, temperature)
     return logp * mask, entropy * mask, mask
+
+
+def left_padded_mask(attention: Tensor, eager: bool = False) -> Tensor:
+    """The causal mask [B, 1, T, T] of left-padded rows, in which each pad position attends to itself.
+
+    With the plain 2-D mask a pad query attends to nothing. SDPA's CUDA kernels return such fully masked rows finite
+    in the forward pass but their backward turns NaN, and the NaN spreads to every gradient (on an H200 every actor
+    step of the first GPU run had a NaN gradient norm; the right-padded critic was fine). Real queries see the same
+    keys as before. `eager`: the additive float form eager attention expects (0 where allowed).
+    """
+    length = attention.shape[1]
+    real = attention.bool()
+    causal = torch.ones(length, length, dtype=torch.bool, device=attention.device).tril()
+    allowed = causal[None] & real[:, None, :]  # query i sees real keys j <= i
+    allowed = allowed | (torch.eye(length, dtype=torch.bool, device=attention.device)[None] & ~real[:, :, None])
+    allowed = allowed[:, None]
+    if not eager:
+        return allowed
+    return torch.zeros(allowed.shape, device=attention.device).masked_fill(~allowed, torch.finfo(torch.float32).min)
+
+
+def _attention_kind(model: Any) -> str:
+    config = getattr(model, "config", None)
+    return str(getattr(config, "_attn_implementation", "sdpa") or "sdpa")
 
 
 @torch.no_grad()

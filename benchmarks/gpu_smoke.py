@@ -497,6 +497,37 @@ def stage_fsdp(args: argparse.Namespace, state: dict[str, Any]) -> dict[str, Any
     return result
 
 
+def summary_table(stages: dict[str, Any]) -> str:
+    """One line per stage: its status, seconds and headline figure."""
+    def headline(name: str, s: dict[str, Any]) -> str:
+        if s.get("status") != "ok":
+            return str(s.get("skipped") or s.get("error", ""))[:90]
+        get = lambda *keys: _dig(s, keys)  # noqa: E731
+        return {
+            "generation": f"tokens/s fp32 master {get('fp32_master', 'tokens_per_s')}, bf16 copy {get('bf16_copy', 'tokens_per_s')}",
+            "logprobs": f"mean |sampler - trainer| {get('autocast_fp32_master', 'mean_abs')} nats",
+            "update_visibility": f"linear weights changed: fp32 master {get('fp32_master_autocast', 'linear')}, "
+                                 f"bf16 {get('bf16_weights', 'linear')}",
+            "memory_probe": f"peak GiB: {get('no_checkpointing', 'peak_gib')} plain, {get('checkpointing', 'peak_gib')} "
+                            "with checkpointing",
+            "padded_backward": f"grad finite: {get('self_attending_pads', 'grad_finite')} (plain mask "
+                               f"{get('plain_2d_mask', 'grad_finite')})",
+            "iteration": f"rollout {get('phases', 'time/rollout_s')} s, update {get('phases', 'time/update_s')} s, "
+                         f"update peak {get('phases', 'memory/update_peak_gib')} GiB",
+        }.get(name, "")
+
+    lines = ["| stage | status | seconds | figure |", "| --- | --- | ---: | --- |"]
+    for name, s in stages.items():
+        lines.append(f"| {name} | {s.get('status')} | {s.get('seconds', '')} | {headline(name, s)} |")
+    return "\n".join(lines)
+
+
+def _dig(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        data = data.get(key, {}) if isinstance(data, dict) else {}
+    return round(data, 3) if isinstance(data, float) else (data if data != {} else "n/a")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every stage; the JSON at --out holds what finished."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -542,6 +573,7 @@ def main(argv: list[str] | None = None) -> int:
         report.run(name, seconds, fn)
     report.data["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     report.write()
+    print(summary_table(report.data["stages"]))
     failed = [n for n, s in report.data["stages"].items() if s["status"] in ("error", "timeout")]
     print(f"wrote {args.out}; failed stages: {failed or 'none'}")
     return 0

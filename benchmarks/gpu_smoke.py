@@ -163,7 +163,7 @@ def load_tokenizer(path: str | None) -> tuple[Any, str]:
     from training.sft import expert_episodes, expert_texts
 
     env = gym.make("hiper/BabyAI-v0", level="GoToLocalSeq", max_episode_steps=20)
-    texts = expert_texts(expert_episodes(env, [{"seed": s} for s in range(20)], seed=0))
+    texts = expert_texts(expert_episodes(env, [{"split": "train", "index": i} for i in range(20)], seed=0))
     return build_tiny_tokenizer(texts, vocab_size=2000), "BPE trained on 20 BabyAI expert episodes (no --tokenizer)"
 
 
@@ -385,7 +385,7 @@ def stage_memory_probe(args: argparse.Namespace, state: dict[str, Any]) -> dict[
             if checkpointing:
                 model.gradient_checkpointing_disable()
             model.eval()
-            logp = entropy = mask = None
+            logp = entropy = mask = None  # noqa: F841  (free the graph before the next variant)
             free_cuda()
     out["note"] = ("the trainer adds Adam state (2 x fp32 weights), the reference (bf16) and the critic with its own "
                    "Adam state; see --dry-run")

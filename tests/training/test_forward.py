@@ -33,3 +33,42 @@ def test_padded_batch_logprobs_equal_single_sequence_forward():
             torch.testing.assert_close(entropy[i, :n], expected_entropy, atol=1e-5, rtol=1e-5)
             assert mask[i].tolist() == [True] * n + [False] * (4 - n)
             assert logp[i, n:].abs().sum() == 0
+
+
+def test_left_padded_mask_lets_pad_positions_attend_only_to_themselves():
+    from training.forward import left_padded_mask
+
+    attention = torch.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 1]])
+    mask = left_padded_mask(attention)[:, 0]  # [B, T, T], True = may attend
+    assert mask.any(-1).all()  # no fully masked row: SDPA's CUDA backward turns those NaN
+    causal = torch.ones(5, 5, dtype=torch.bool).tril()
+    for b in range(3):
+        real = attention[b].bool()
+        for i in range(5):
+            if real[i]:
+                assert mask[b, i].tolist() == (causal[i] & real).tolist()  # what the 2-D mask allowed
+            else:
+                assert mask[b, i].nonzero().flatten().tolist() == [i]
+    eager = left_padded_mask(attention, eager=True)[:, 0]
+    assert ((eager == 0) == mask).all() and (eager[~mask] < -1e30).all()
+
+
+def test_left_padded_backward_matches_one_sequence_gradients():
+    """The gradient of a padded batch equals the sum of the rows' own gradients (pads contribute nothing)."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    model = Qwen2ForCausalLM(Qwen2Config(vocab_size=50, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                         num_attention_heads=4, num_key_value_heads=2))
+    samples = [_sample([1, 2, 3, 4, 5, 6, 7], [6, 7]), _sample([8, 9], [10, 11, 12])]
+
+    def grads(batch):
+        model.zero_grad()
+        logp, _, mask = response_logprobs(model, batch, pad_id=0, device=torch.device("cpu"))
+        (logp * mask).sum().backward()
+        return torch.cat([p.grad.flatten() for p in model.parameters()])
+
+    together = grads(samples)
+    apart = grads(samples[:1]) + grads(samples[1:])
+    assert torch.isfinite(together).all()
+    torch.testing.assert_close(together, apart, atol=1e-5, rtol=1e-4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,3 +20,19 @@ def test_mini_batches_cover_every_turn_once_in_near_equal_parts(n, size):
 def test_a_short_remainder_is_merged_not_stepped_alone():
     assert [len(p) for p in mini_batches(list(range(72)), 64)] == [72]
     assert [len(p) for p in mini_batches(list(range(100)), 64)] == [50, 50]
+
+
+def test_a_non_finite_gradient_norm_skips_the_step():
+    from training.update import _clipped_step
+
+    layer = torch.nn.Linear(3, 2)
+    before = [p.detach().clone() for p in layer.parameters()]
+    optimizer = torch.optim.AdamW(layer.parameters(), lr=0.1)
+    (layer(torch.full((1, 3), float("nan"))).sum()).backward()
+    norm = _clipped_step(list(layer.parameters()), optimizer, 1.0)
+    assert norm != norm  # NaN, reported as is
+    assert all(torch.equal(a, b) for a, b in zip(before, layer.parameters()))
+    layer.zero_grad()
+    layer(torch.ones(1, 3)).sum().backward()
+    assert _clipped_step(list(layer.parameters()), optimizer, 1.0) > 0
+    assert not all(torch.equal(a, b) for a, b in zip(before, layer.parameters()))

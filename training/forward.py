@@ -4,6 +4,7 @@ log-probs and entropies, and critic values."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -72,17 +73,53 @@ def _attention_kind(model: Any) -> str:
     return str(getattr(config, "_attn_implementation", "sdpa") or "sdpa")
 
 
+@dataclass(frozen=True)
+class MicroBatching:
+    """How turns are cut into forward passes: `turns` at a time in their order, or, with `tokens` > 0, sorted by length
+    (longest first) and packed while a pass's padded size (turns x longest) stays within `tokens`.
+
+    Counting turns, a pass of 8 turns is 8 x 2,560 tokens at the paper's prompt and response budgets whatever the
+    turns hold; a token budget keeps every pass near the same memory, and sorting keeps padding small."""
+
+    turns: int
+    tokens: int = 0
+
+    def split(self, lengths: Sequence[int]) -> list[list[int]]:
+        """Index groups (into `lengths`, each turn's prompt + response tokens) that cover every turn once."""
+        n = len(lengths)
+        if not self.tokens:
+            return [list(range(start, min(start + self.turns, n))) for start in range(0, n, self.turns)]
+        groups: list[list[int]] = []
+        for i in sorted(range(n), key=lambda k: -lengths[k]):  # stable: equal lengths keep their order
+            if groups and lengths[groups[-1][0]] * (len(groups[-1]) + 1) <= self.tokens:
+                groups[-1].append(i)  # the group's first turn is its longest
+            else:
+                groups.append([i])
+        return groups
+
+    def split_steps(self, samples: Sequence[PolicyStep]) -> list[list[int]]:
+        """`split` over the turns' prompt + response lengths."""
+        return self.split([len(s.prompt_ids) + len(s.response_ids) for s in samples])
+
+
+def as_micro(micro: int | MicroBatching) -> MicroBatching:
+    """A plain turn count as a MicroBatching."""
+    return micro if isinstance(micro, MicroBatching) else MicroBatching(int(micro))
+
+
 @torch.no_grad()
 def batched_logprobs(
-    model: Any, samples: Sequence[PolicyStep], pad_id: int, device: torch.device, temperature: float, micro: int,
+    model: Any, samples: Sequence[PolicyStep], pad_id: int, device: torch.device, temperature: float,
+    micro: int | MicroBatching,
 ) -> list[Tensor]:
-    """Per turn, the log-probs of its response tokens (no gradient), computed `micro` turns at a time."""
-    out: list[Tensor] = []
-    for start in range(0, len(samples), micro):
-        chunk = samples[start : start + micro]
+    """Per turn, the log-probs of its response tokens (no gradient), in micro-batches; returned in `samples` order."""
+    out: list[Tensor | None] = [None] * len(samples)
+    for group in as_micro(micro).split_steps(samples):
+        chunk = [samples[i] for i in group]
         logp, _, _ = response_logprobs(model, chunk, pad_id, device, temperature)
-        out += [logp[i, : len(s.response_ids)].float().cpu() for i, s in enumerate(chunk)]
-    return out
+        for row, (i, s) in enumerate(zip(group, chunk)):
+            out[i] = logp[row, : len(s.response_ids)].float().cpu()
+    return out  # type: ignore[return-value]
 
 
 def critic_inputs(samples: Sequence[PolicyStep], pad_id: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
@@ -92,10 +129,14 @@ def critic_inputs(samples: Sequence[PolicyStep], pad_id: int, device: torch.devi
     return ids, attention, positions
 
 
-def critic_values(critic: ValueModel, samples: Sequence[PolicyStep], pad_id: int, device: torch.device, micro: int, grad: bool = False) -> Tensor:
-    """Values [N, 3] (high, low, term) for every turn."""
-    chunks = []
+def critic_values(critic: ValueModel, samples: Sequence[PolicyStep], pad_id: int, device: torch.device,
+                  micro: int | MicroBatching, grad: bool = False) -> Tensor:
+    """Values [N, 3] (high, low, term) for every turn, in `samples` order."""
+    values: Tensor | None = None
     with torch.set_grad_enabled(grad):
-        for start in range(0, len(samples), micro):
-            chunks.append(critic(*critic_inputs(samples[start : start + micro], pad_id, device)))
-    return torch.cat(chunks).float()
+        for group in as_micro(micro).split_steps(samples):
+            part = critic(*critic_inputs([samples[i] for i in group], pad_id, device)).float()
+            if values is None:
+                values = part.new_zeros(len(samples), part.shape[1])
+            values[torch.tensor(group, device=part.device)] = part
+    return values if values is not None else torch.zeros(0, 3)

@@ -30,6 +30,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--help-config", action="store_true",
                         help="list every config key with the value this command line would run, and its help")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--gpus", type=int, default=None, help="GPUs the memory plan assumes (default: WORLD_SIZE or 1)")
+    parser.add_argument("--gpu-gib", type=float, default=None,
+                        help="GPU memory the plan assumes (default: the visible GPU's, else 80)")
+    parser.add_argument("--skip-memory-check", action="store_true",
+                        help="start on a GPU even when the memory plan says the config does not fit")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="dotted overrides, e.g. algo.name=grpo")
     return parser.parse_args(argv)
 
@@ -73,8 +78,17 @@ def main(argv: list[str] | None = None) -> int:
 
         print(yaml.safe_dump(config_to_dict(cfg), sort_keys=False).rstrip())
         print(f"model: {describe_model(cfg)}")
+        plan = _memory_plan(cfg, args)
+        print(plan.table() if plan is not None else "memory plan: the model's shape is unknown offline (pass a local path)")
         print(f"run directory would be: {run_dir}")
         return 0
+    plan = _memory_plan(cfg, args) if _on_cuda(cfg) else None
+    if plan is not None and not plan.fits() and not args.skip_memory_check:
+        from training.memory import advice
+
+        print(f"config error: {advice(cfg, plan)} (--dry-run shows the plan; --skip-memory-check starts anyway)",
+              file=sys.stderr)
+        return 2
 
     from training.trainer import Trainer
 
@@ -83,6 +97,27 @@ def main(argv: list[str] | None = None) -> int:
     print(success_table(summary))
     print(f"run directory: {run_dir}")
     return 0
+
+
+def _on_cuda(cfg) -> bool:
+    import torch
+
+    return cfg.model.device != "cpu" and torch.cuda.is_available()
+
+
+def _memory_plan(cfg, args: argparse.Namespace):
+    """The per-GPU memory plan for the GPUs this command would use (or the --gpus / --gpu-gib it was given)."""
+    import os
+
+    from training.memory import memory_plan
+
+    world = args.gpus or int(os.environ.get("WORLD_SIZE", "1"))
+    gib = args.gpu_gib
+    if gib is None:
+        import torch
+
+        gib = torch.cuda.get_device_properties(0).total_memory / 2**30 if torch.cuda.is_available() else 80.0
+    return memory_plan(cfg, gpu_gib=gib, world=world)
 
 
 def _check_env_id(env_id: str) -> None:

@@ -16,10 +16,15 @@ from training.advantages import Advantages, RewardShaping, TurnBatch, compute_ad
 from training.config import RunConfig
 from training.critic import HEADS
 from training.distributed import all_reduce_sum, gather_objects, sum_gradients
-from training.forward import batched_logprobs, critic_inputs, critic_values, response_logprobs
+from training.forward import MicroBatching, batched_logprobs, critic_inputs, critic_values, response_logprobs
 from training.fsdp import gathered, is_sharded, lockstep_count
 from training.losses import policy_loss, token_advantages, value_loss
 from training.models import Models, compute_context
+
+
+def micro_batching(cfg: RunConfig) -> MicroBatching:
+    """The update's micro-batches: optim.micro_batch_turns turns, or optim.micro_batch_tokens padded tokens."""
+    return MicroBatching(cfg.optim.micro_batch_turns, cfg.optim.micro_batch_tokens)
 
 
 def estimator_config(cfg: RunConfig) -> Any:
@@ -70,7 +75,7 @@ def _global_values(learner: Learner, samples: list[PolicyStep], owned: list[bool
     models = learner.models
     if models.critic is None:
         return None
-    pad_id, micro = models.pad_id, learner.cfg.optim.micro_batch_turns
+    pad_id, micro = models.pad_id, micro_batching(learner.cfg)
     with gathered(models.critic), compute_context(models.device, models.dtype):
         mine = _owned_map(lambda b: list(critic_values(models.critic, b, pad_id, models.device, micro).cpu()), samples,
                           owned)
@@ -85,13 +90,13 @@ def _fit_value_features(learner: Learner, samples: list[PolicyStep], owned: list
     """Set the critic's feature map from this batch: mean and std of every hidden feature the heads read, over all
     ranks' turns and the three value positions, so every rank sets the same map."""
     models = learner.models
-    pad_id, micro = models.pad_id, learner.cfg.optim.micro_batch_turns
+    pad_id, micro = models.pad_id, micro_batching(learner.cfg)
 
     batch = [s for s, mine in zip(samples, owned) if mine]
     total = torch.zeros(3, 1)  # sum, sum of squares, count per feature
     with gathered(models.critic), torch.no_grad(), compute_context(models.device, models.dtype):
-        for start in range(0, len(batch), micro):
-            picked = models.critic.features(*critic_inputs(batch[start : start + micro], pad_id, models.device))
+        for group in micro.split_steps(batch):
+            picked = models.critic.features(*critic_inputs([batch[i] for i in group], pad_id, models.device))
             picked = picked.float().reshape(-1, picked.shape[-1]).cpu()
             total = total + torch.stack([picked.sum(0), (picked**2).sum(0), torch.full_like(picked[0], len(picked))])
     total = sum(gather_objects(total, learner.dist), torch.zeros(3, 1))
@@ -121,9 +126,12 @@ class Learner:
 
     def __init__(self, cfg: RunConfig, models: Models, dist: Any):
         self.cfg, self.models, self.dist = cfg, models, dist
+        # fused AdamW on CUDA: one kernel, in place; the default foreach step makes fp32 temporaries the size of the
+        # model (+11.5 GiB at 1.5B on the H200, benchmarks/gpu_smoke.json). Sharded (DTensor) weights keep the default.
+        fused = {"fused": True} if models.device.type == "cuda" and not cfg.model.fsdp else {}
         self.actor_opt = torch.optim.AdamW([p for p in models.actor.parameters() if p.requires_grad],
-                                           lr=cfg.optim.actor_lr, weight_decay=0.0)
-        self.critic_opt = (torch.optim.AdamW(models.critic.parameters(), lr=cfg.critic.lr, weight_decay=0.0)
+                                           lr=cfg.optim.actor_lr, weight_decay=0.0, **fused)
+        self.critic_opt = (torch.optim.AdamW(models.critic.parameters(), lr=cfg.critic.lr, weight_decay=0.0, **fused)
                            if models.critic is not None else None)
 
     def update(self, turns: list[TurnRecord], iteration: int, owned: list[bool] | None = None) -> dict[str, Any]:
@@ -136,7 +144,7 @@ def ppo_update(learner: Learner, turns: list[TurnRecord], iteration: int, owned:
     cfg, models = learner.cfg, learner.models
     samples = [t.step for t in turns]  # the token ids and spans every forward pass reads
     owned = owned if owned is not None else [True] * len(samples)
-    pad_id, micro = models.pad_id, cfg.optim.micro_batch_turns
+    pad_id, micro = models.pad_id, micro_batching(cfg)
     temperature = cfg.rollout.temperature or 1.0
     models.actor.eval()
     if models.critic is not None and cfg.critic.fit_features and not bool(models.critic.features_fitted):
@@ -228,7 +236,7 @@ def _mini_batch_step(learner: Learner, b: UpdateBatch, indices: list[int], actor
     """One optimiser step on a mini-batch of global turn indices (the critic's alone when not `actor_step`); returns
     its token-mean stats over all ranks."""
     cfg, models = learner.cfg, learner.models
-    pad_id, device, micro = models.pad_id, models.device, cfg.optim.micro_batch_turns
+    pad_id, device, micro = models.pad_id, models.device, micro_batching(cfg)
     temperature = cfg.rollout.temperature or 1.0
     # Denominators over the whole mini-batch (every rank's turns), so ranks' gradients add up to one process's.
     total_tokens = float(b.tok_mask[indices].sum().clamp_min(1))
@@ -240,7 +248,7 @@ def _mini_batch_step(learner: Learner, b: UpdateBatch, indices: list[int], actor
     norms: dict[str, float] = {}
     autocast = compute_context(device, models.dtype)
     mine = [i for i in indices if b.owned[i]]
-    chunks: list[list[int] | None] = [mine[start : start + micro] for start in range(0, len(mine), micro)]
+    chunks: list[list[int] | None] = [[mine[k] for k in group] for group in micro.split_steps([b.steps[i] for i in mine])]
     sharded = is_sharded(models.actor)
     if sharded:  # FSDP: every rank joins every gradient reduce-scatter, so pad with zero-weight passes
         chunks += [None] * (lockstep_count(len(chunks), learner.dist) - len(chunks))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hiper_agents.policy import PolicyStep
 from hiper_agents.turn import parse_turn
@@ -72,3 +74,36 @@ def test_left_padded_backward_matches_one_sequence_gradients():
     apart = grads(samples[:1]) + grads(samples[1:])
     assert torch.isfinite(together).all()
     torch.testing.assert_close(together, apart, atol=1e-5, rtol=1e-4)
+
+
+@given(st.lists(st.integers(1, 300), max_size=40), st.integers(1, 8), st.integers(0, 1200))
+def test_micro_batches_cover_every_turn_once_within_the_token_budget(lengths, turns, tokens):
+    from training.forward import MicroBatching
+
+    groups = MicroBatching(turns, tokens).split(lengths)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    for group in groups:
+        padded = max(lengths[i] for i in group) * len(group)
+        if tokens:
+            assert padded <= tokens or len(group) == 1  # a turn longer than the budget goes alone
+            assert lengths[group[0]] == max(lengths[i] for i in group)
+        else:
+            assert group == list(range(group[0], group[0] + len(group))) and len(group) <= turns
+    if tokens:  # packed greedily: each group is closed only when the next turn would not fit
+        for group in groups[:-1]:
+            assert lengths[group[0]] * (len(group) + 1) > tokens
+
+
+def test_batched_logprobs_come_back_in_sample_order_under_a_token_budget():
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from training.forward import MicroBatching, batched_logprobs
+
+    torch.manual_seed(0)
+    model = Qwen2ForCausalLM(Qwen2Config(vocab_size=50, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                         num_attention_heads=4, num_key_value_heads=2)).eval()
+    samples = [_sample([1] * n, [2, 3, 4][: 1 + n % 3]) for n in (3, 9, 5, 12, 2, 7)]
+    by_turns = batched_logprobs(model, samples, 0, torch.device("cpu"), 1.0, 2)
+    by_tokens = batched_logprobs(model, samples, 0, torch.device("cpu"), 1.0, MicroBatching(2, tokens=20))
+    for a, b in zip(by_turns, by_tokens):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)

@@ -36,3 +36,19 @@ def test_a_non_finite_gradient_norm_skips_the_step():
     layer(torch.ones(1, 3)).sum().backward()
     assert _clipped_step(list(layer.parameters()), optimizer, 1.0) > 0
     assert not all(torch.equal(a, b) for a, b in zip(before, layer.parameters()))
+
+
+def test_a_token_budget_gives_the_same_update_as_counting_turns(tmp_path):
+    """Micro-batches only split gradient accumulation: grouping by tokens must not change the step."""
+    from tests.training.test_trainer import FAST
+    from training.config import load_config
+    from training.trainer import Trainer
+
+    weights = {}
+    for name, micro in (("turns", "optim.micro_batch_turns=3"), ("tokens", "optim.micro_batch_tokens=300")):
+        cfg = load_config(overrides=[*FAST, micro, "iterations=1", "model.device=cpu"])
+        with Trainer(cfg, tmp_path / name, progress=False) as trainer:
+            row = trainer.iteration(1)
+            weights[name] = torch.cat([p.detach().flatten() for p in trainer.models.actor.parameters()])
+            assert row["update/skipped_steps"] == 0
+    torch.testing.assert_close(weights["tokens"], weights["turns"], atol=2e-6, rtol=1e-5)

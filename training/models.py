@@ -84,14 +84,32 @@ def build_actor(
     if m.gradient_checkpointing:
         enable_gradient_checkpointing(model)
     if m.lora:
-        from peft import LoraConfig, get_peft_model
-
-        model = get_peft_model(model, LoraConfig(r=m.lora_rank, lora_alpha=m.lora_alpha, lora_dropout=0.0,
-                                                 target_modules="all-linear", task_type="CAUSAL_LM"))
-        for parameter in model.parameters():  # PEFT casts adapters to fp32 already; make sure of it
-            if parameter.requires_grad:
-                parameter.data = parameter.data.float()
+        model = add_lora(model, cfg)
     return model, tokenizer
+
+
+def add_lora(model: Any, cfg: RunConfig) -> Any:
+    """Wrap `model` with fresh LoRA adapters on every linear layer (fp32 adapters over the frozen base)."""
+    from peft import LoraConfig, get_peft_model
+
+    m = cfg.model
+    model = get_peft_model(model, LoraConfig(r=m.lora_rank, lora_alpha=m.lora_alpha, lora_dropout=0.0,
+                                             target_modules="all-linear", task_type="CAUSAL_LM"))
+    for parameter in model.parameters():  # PEFT casts adapters to fp32 already; make sure of it
+        if parameter.requires_grad:
+            parameter.data = parameter.data.float()
+    return model
+
+
+def restart_lora(actor: Any, cfg: RunConfig) -> Any:
+    """Merge the SFT adapter into the base and put a fresh RL adapter on it, so that the KL reference (the base with
+    adapters disabled) is the SFT policy, not the model before SFT (measured KL 4.3 at the first RL iteration)."""
+    return add_lora(actor.merge_and_unload(), cfg)
+
+
+def sft_merged(cfg: RunConfig) -> bool:
+    """Whether a LoRA run's base holds merged SFT weights (then its saved model is whole, not an adapter)."""
+    return cfg.model.lora and cfg.sft.enabled
 
 
 def enable_gradient_checkpointing(model: Any) -> None:
@@ -147,15 +165,25 @@ def make_critic(cfg: RunConfig, actor: Any, device: torch.device) -> ValueModel:
     return critic
 
 
-def save_actor(actor: Any, tokenizer: Any, directory: Path, tiny: bool, state_dict: dict | None = None) -> None:
+def save_actor(actor: Any, tokenizer: Any, directory: Path, tiny: bool, state_dict: dict | None = None,
+               whole: bool = False) -> None:
     """Weights (or LoRA adapters) and tokenizer with save_pretrained; tiny checkpoints get their loading marker.
 
     `state_dict`: the whole weights when `actor` is sharded (FSDP), whose own state_dict holds shards.
+    `whole`: save a LoRA actor as full weights, adapters added (its base is no longer the named model's, `sft_merged`).
     """
     from hiper_agents.tiny import TINY_MARKER
 
     directory.mkdir(parents=True, exist_ok=True)
-    actor.save_pretrained(directory, state_dict=state_dict)
+    if whole and hasattr(actor, "peft_config"):
+        from hiper_agents.backends.vllm_backend import save_merged_weights
+
+        for stale in ("adapter_config.json", "adapter_model.safetensors"):
+            (directory / stale).unlink(missing_ok=True)
+        save_merged_weights(actor, directory)
+        actor.get_base_model().config.save_pretrained(directory)
+    else:
+        actor.save_pretrained(directory, state_dict=state_dict)
     tokenizer.save_pretrained(directory)
     if tiny:  # PreTrainedTokenizerFast, never AutoTokenizer, loads it (docs/agents.md)
         (directory / TINY_MARKER).write_text('{"tokenizer_class": "PreTrainedTokenizerFast"}\n')

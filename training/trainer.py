@@ -31,7 +31,9 @@ from training.models import (
     pad_id_of,
     pick_device,
     pick_dtype,
+    restart_lora,
     save_actor,
+    sft_merged,
 )
 from training.rollout import collect
 from training.sft import expert_episodes, expert_texts, sft_samples, sft_train
@@ -152,7 +154,7 @@ class Trainer:
         from hiper_agents.backends.vllm_backend import VLLMBackend
 
         sync_dir = self.run_dir / f"vllm_weights_rank{self.dist.rank}"
-        save_actor(self.models.actor, self.models.tokenizer, sync_dir, tiny=self.cfg.model.name == "tiny")
+        save_actor(self.models.actor, self.models.tokenizer, sync_dir, tiny=self.cfg.model.name == "tiny", whole=True)
         kwargs = {"gpu_memory_utilization": 0.4, "seed": self.cfg.seed, **self.cfg.rollout.vllm_kwargs}
         return VLLMBackend(sync_dir, self.models.tokenizer, **kwargs)
 
@@ -191,12 +193,14 @@ class Trainer:
             losses = sft_train(actor, samples, pad_id_of(tokenizer), device, cfg.sft.epochs, cfg.sft.lr,
                                cfg.sft.batch_turns, cfg.seed, self.progress)
             print(f"SFT on {len(samples)} expert turns ({len(episodes)} episodes): loss per epoch {[round(x, 4) for x in losses]}")
+            if cfg.model.lora:
+                models.actor = actor = restart_lora(actor, cfg)
         models.reference = make_reference(cfg, actor, dtype)
         models.critic = make_critic(cfg, actor, device) if cfg.algo.name in ("hiper", "ppo") else None
         if self.dist.is_main:
             if models.reference is not None:
                 torch.save(models.reference.state_dict(), self.run_dir / "reference.pt")
-            save_actor(actor, tokenizer, self.run_dir / "model", tiny=cfg.model.name == "tiny")
+            save_actor(actor, tokenizer, self.run_dir / "model", tiny=cfg.model.name == "tiny", whole=sft_merged(cfg))
         barrier(self.dist)
         return models
 
@@ -351,6 +355,7 @@ class Trainer:
         weights = full_state_dict(self.models.actor) if is_sharded(self.models.actor) else None
         if self.dist.is_main:
             save_actor(self.models.actor, self.models.tokenizer, self.run_dir / "model", tiny=cfg.model.name == "tiny",
+                       whole=sft_merged(cfg),
                        state_dict=weights)
         barrier(self.dist)
         self.metrics.close()

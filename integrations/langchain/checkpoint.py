@@ -42,6 +42,7 @@ class CheckpointSpec:
     weights: Path | None = None  # an actor state dict applied on top of `model`
     base_model: str | None = None  # for a LoRA run: 'tiny' or the base model's id or path
     tiny: dict[str, int] = field(default_factory=dict)  # how a tiny base was built (hidden, layers, seed)
+    lora: tuple[int, int] | None = None  # (rank, alpha) of a LoRA run, for its checkpoints' adapter state dicts
     run_dir: Path | None = None
     env_id: str | None = None
     settings: PromptSettings = field(default_factory=PromptSettings)
@@ -91,6 +92,7 @@ def _run_spec(run_dir: Path, weights: Path | None) -> CheckpointSpec:
         weights=weights,
         base_model=str(model_cfg.get("name", "tiny")),
         tiny=tiny,
+        lora=(int(model_cfg.get("lora_rank", 16)), int(model_cfg.get("lora_alpha", 32))) if model_cfg.get("lora") else None,
         run_dir=run_dir,
         env_id=env.get("id"),
         settings=settings,
@@ -166,13 +168,27 @@ def load_model(spec: CheckpointSpec, device: str = "cpu", dtype: str = "float32"
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
     if spec.weights is not None:
         state = torch.load(spec.weights, map_location="cpu", weights_only=True)
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        if unexpected or [k for k in missing if not k.endswith("lm_head.weight")]:  # tied heads may be absent
-            raise CheckpointError(
-                f"{spec.weights} does not match the model in {spec.model}: {len(missing)} missing and "
-                f"{len(unexpected)} unexpected keys (first: {(missing or unexpected)[:3]})"
-            )
+        if spec.lora and not spec.is_adapter and any(k.startswith("base_model.model.") for k in state):
+            # A LoRA run whose SFT was merged into the base saves whole weights in model/, while each checkpoint
+            # holds that base and the RL adapter: rebuild the adapter over the saved architecture, load, merge.
+            from peft import LoraConfig, get_peft_model
+
+            model = get_peft_model(model, LoraConfig(r=spec.lora[0], lora_alpha=spec.lora[1], lora_dropout=0.0,
+                                                     target_modules="all-linear", task_type="CAUSAL_LM"))
+            _load_matching(model, state, spec)
+            return model.merge_and_unload().to(device=device, dtype=torch_dtype).eval(), tokenizer
+        _load_matching(model, state, spec)
     return model.to(device=device, dtype=torch_dtype).eval(), tokenizer
+
+
+def _load_matching(model: Any, state: dict, spec: CheckpointSpec) -> None:
+    """Load `state` into `model`; keys that do not match raise CheckpointError (a tied head may be absent)."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or [k for k in missing if not k.endswith("lm_head.weight")]:  # tied heads may be absent
+        raise CheckpointError(
+            f"{spec.weights} does not match the model in {spec.model}: {len(missing)} missing and "
+            f"{len(unexpected)} unexpected keys (first: {(missing or unexpected)[:3]})"
+        )
 
 
 def describe(spec: CheckpointSpec) -> dict[str, Any]:

@@ -40,6 +40,36 @@ def test_merged_weights_of_a_peft_model_have_base_names(tiny_model, tmp_path):
     assert any("lora_A" in k for k in peft_model.state_dict())  # unmerged: the adapter is still separate
 
 
+def test_syncing_lora_weights_leaves_a_bf16_base_untouched(tiny_model, tmp_path):
+    """Ten syncs of a bf16 base with an fp32 adapter: the base stays bit-identical and the saved weights equal an fp32
+    merge (PEFT's merge/unmerge round trip in bf16 drifted the base)."""
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from safetensors.torch import load_file
+
+    from hiper_agents.backends.vllm_backend import save_merged_weights
+
+    base = copy.deepcopy(tiny_model).to(torch.bfloat16)
+    peft_model = get_peft_model(base, LoraConfig(r=4, target_modules="all-linear", init_lora_weights=False))
+    for p in peft_model.parameters():
+        if p.requires_grad:
+            p.data = p.data.float()
+    before = {k: v.clone() for k, v in peft_model.state_dict().items() if "lora_" not in k}
+    for _ in range(10):
+        save_merged_weights(peft_model, tmp_path)
+    after = peft_model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    reference = get_peft_model(copy.deepcopy(tiny_model).float(), LoraConfig(r=4, target_modules="all-linear"))
+    reference.load_state_dict({k: v.float() for k, v in peft_model.state_dict().items()})
+    expected = reference.merge_and_unload().state_dict()
+    saved = load_file(str(tmp_path / "model.safetensors"))
+    name = "model.layers.0.mlp.down_proj.weight"
+    assert saved[name].dtype == torch.bfloat16
+    torch.testing.assert_close(saved[name].float(), expected[name].to(torch.bfloat16).float())
+
+
 needs_vllm = pytest.mark.skipif(not HAS_VLLM, reason="needs the vllm venv (docs/agents.md)")
 
 

@@ -22,7 +22,7 @@ test-slow: install
 
 test-vllm:
 	bash scripts/install_vllm_venv.sh
-	PYTHONPATH=. VLLM_CPU_KVCACHE_SPACE=1 VLLM_CPU_OMP_THREADS_BIND=0-1 .venv-vllm/bin/python -m pytest -m vllm -q -p no:cacheprovider tests/hiper_agents/test_vllm_backend.py tests/integrations/langchain/test_vllm.py
+	PYTHONPATH=. VLLM_CPU_KVCACHE_SPACE=1 VLLM_CPU_OMP_THREADS_BIND=0-1 .venv-vllm/bin/python -m pytest -m vllm -q -p no:cacheprovider tests/hiper_agents/test_vllm_backend.py tests/integrations/langchain/test_vllm.py tests/training/test_vllm_trainer.py
 
 lint:
 	$(PYTHON) -m ruff check .

@@ -32,3 +32,49 @@ def test_bad_override_is_one_clear_error(capsys):
 def test_unknown_env_id_is_refused_before_anything_is_written(capsys, tmp_path):
     assert main(["--dry-run", "env.id=hiper/Nope-v0", f"output_dir={tmp_path}"]) == 2
     assert "env.id" in capsys.readouterr().err and not any(tmp_path.iterdir())
+
+
+GPU_CONFIGS = [p for p in CONFIGS if "qwen2.5" in p.stem]
+
+
+@pytest.mark.parametrize("path", GPU_CONFIGS, ids=[p.stem for p in GPU_CONFIGS])
+def test_shipped_gpu_configs_fit_their_gpus_by_the_memory_plan(path, capsys, tmp_path):
+    """1.5B on one 80 GB GPU; 7B (full fine-tuning, FSDP) on eight."""
+    gpus = "8" if "7b" in path.stem else "1"
+    assert main(["--config", str(path), "--dry-run", "--gpus", gpus, "--gpu-gib", "80", f"output_dir={tmp_path}"]) == 0
+    out = capsys.readouterr().out
+    assert f"memory plan per GPU ({gpus} GPU(s) of 80 GiB)" in out and "-> fits" in out
+
+
+def test_the_plan_counts_what_changes_memory():
+    from training.config import load_config
+    from training.memory import advice, memory_plan
+
+    base = load_config("webshop_qwen2.5_1.5b.yaml")
+    fits = memory_plan(base)
+    plain = memory_plan(load_config("webshop_qwen2.5_1.5b.yaml", ["model.gradient_checkpointing=false",
+                                                                 "optim.micro_batch_tokens=0"]))
+    assert fits.fits() and not plain.fits()
+    assert plain.peak() - fits.peak() > 50 * 2**30  # 8 x 2,560 tokens without checkpointing: ~65 GiB of activations
+    lora = memory_plan(load_config("webshop_qwen2.5_1.5b.yaml", ["model.lora=true", "critic.backbone=actor"]))
+    assert lora.peak() < fits.peak()
+    seven = load_config("webshop_qwen2.5_7b.yaml")
+    assert not memory_plan(seven, world=1).fits() and memory_plan(seven, world=8).fits()
+    line = advice(load_config("webshop_qwen2.5_7b.yaml", ["model.fsdp=false"]), memory_plan(seven, world=1))
+    assert "GiB" in line and "model.lora=true" in line and "\n" not in line
+
+
+def test_shape_arithmetic_matches_the_models_parameter_counts():
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from training.memory import Shape
+
+    shape = Shape(layers=2, hidden=64, intermediate=160, heads=4, kv_heads=2, vocab=300, tied=True)
+    model = Qwen2ForCausalLM(Qwen2Config(hidden_size=64, intermediate_size=160, num_hidden_layers=2,
+                                         num_attention_heads=4, num_key_value_heads=2, vocab_size=300,
+                                         tie_word_embeddings=True))
+    assert shape.params() == sum(p.numel() for p in model.parameters())
+    from peft import LoraConfig, get_peft_model
+
+    peft = get_peft_model(model, LoraConfig(r=4, target_modules="all-linear"))
+    assert shape.lora_params(4) == sum(p.numel() for p in peft.parameters() if p.requires_grad)

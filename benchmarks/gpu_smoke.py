@@ -312,7 +312,7 @@ def stage_logprobs(args: argparse.Namespace, state: dict[str, Any]) -> dict[str,
         delta = torch.cat([o - torch.tensor(s.logprobs) for o, s in zip(ours, steps)]).abs()
         diffs[label] = {"mean_abs": round(float(delta.mean()), 5), "max_abs": round(float(delta.max()), 5),
                         "tokens": int(delta.numel())}
-    return {"sampler": sampler_dtype, "tolerance_note": "BACKENDS: ~1e-3 in fp32, more in bf16", **diffs}
+    return {"sampler": sampler_dtype, "tolerance_note": "docs/agents.md: 1e-3 in fp32, more in bf16", **diffs}
 
 
 def stage_update_visibility(args: argparse.Namespace, state: dict[str, Any]) -> dict[str, Any]:

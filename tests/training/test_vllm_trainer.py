@@ -49,7 +49,7 @@ def test_two_hiper_iterations_on_vllm_sync_weights_and_agree_on_logprobs(tmp_pat
         _, after = _first_logprob(trainer, prompt)
         ours = _trainer_logprob(trainer, prompt, token)
     assert after != before  # the engine serves the updated weights
-    assert abs(after - ours) < 1e-3  # and they are the training model's (fp32; BACKENDS.md: ~1e-3)
+    assert abs(after - ours) < 1e-3  # and they are the training model's (fp32; docs/agents.md "Log-probs": 1e-3)
     for row in rows:
         assert row["turns"] > 0 and row["update/skipped_steps"] == 0
         assert row["logprob_mismatch"] < 1e-3, row["logprob_mismatch"]  # sampler vs pi_old on the rollout's tokens

@@ -168,6 +168,11 @@ class Trainer:
         directory = save_merged_weights(self.models.actor, self.run_dir / f"vllm_sync_rank{self.dist.rank}", weights)
         self.backend.reload_weights(directory)
 
+    def _generating_model(self) -> Any:
+        """The model rollouts run through in this process: the actor for transformers, none for vLLM (the engine
+        holds its own copy, so a sharded actor is not gathered for it)."""
+        return self.models.actor if self.cfg.rollout.backend == "transformers" else None
+
     # --- models -----------------------------------------------------------------------------------------
     def _build(self) -> Models:
         cfg = self.cfg
@@ -266,7 +271,7 @@ class Trainer:
         cfg = self.cfg
         options = shard(self.eval_options, self.dist)
         sampling = SamplingParams(temperature=cfg.eval.temperature, top_p=1.0, max_new_tokens=cfg.rollout.max_new_tokens)
-        with torch.random.fork_rng(devices=[]), gathered(self.models.actor):
+        with torch.random.fork_rng(devices=[]), gathered(self._generating_model()):
             report = run_episodes(self.rollout_envs, self.policy, n=len(options), sampling=sampling,
                                   seed=cfg.seed + self.dist.rank, progress=self.progress, reset_options=options,
                                   desc=f"held-out evaluation (iteration {iteration})",
@@ -292,7 +297,7 @@ class Trainer:
         reset_peak_memory(self.models.device)
         self.models.actor.eval()
         mine = shard(range(len(options)), self.dist)  # this rank's episodes of the global batch
-        with gathered(self.models.actor):
+        with gathered(self._generating_model()):
             rollout = collect(self.rollout_envs, self.policy, [options[k] for k in mine], [groups[k] for k in mine],
                               sampling,
                               seed=cfg.seed * 100_003 + it + 7_919 * self.dist.rank, progress=False,

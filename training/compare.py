@@ -205,10 +205,15 @@ def _std(xs: list[float]) -> float:
 
 
 def mean_curve(records: list[dict[str, Any]], budget: int) -> tuple[list[float], list[float], list[float]]:
-    """The seeds' held-out curves interpolated onto a common env-step grid: (grid, mean, std)."""
+    """The seeds' held-out curves interpolated onto a common env-step grid: (grid, mean, std).
+
+    The grid ends at the last evaluation, not at the budget: the last iteration overshoots the budget (e.g. 3,276 of
+    3,000 steps), and a grid ending before it interpolated the final success away (flat PPO then never "reached" its
+    own final success). A seed that ended earlier holds its last value."""
     import numpy as np
 
-    grid = np.linspace(0, budget, GRID_POINTS)
+    end = max([budget, *(r["curve"][-1][0] for r in records if r["curve"])])
+    grid = np.linspace(0, end, GRID_POINTS)
     curves = [np.interp(grid, [x for x, _ in r["curve"]], [y for _, y in r["curve"]]) for r in records]
     stacked = np.stack(curves)
     std = stacked.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros_like(grid)

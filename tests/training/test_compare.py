@@ -50,3 +50,17 @@ def test_compare_runs_each_pair_on_one_budget_and_skips_finished_pairs_on_rerun(
 def test_compare_refuses_a_bad_per_algorithm_setting(tmp_path, capsys):
     assert _compare(tmp_path, "--set", "sac:optim.actor_lr=1") == 2
     assert "--set 'sac:optim.actor_lr=1'" in capsys.readouterr().err
+
+
+def test_flat_ppo_reaches_its_own_final_success_when_the_last_iteration_overshoots_the_budget():
+    from training.compare import table
+
+    def record(algo, curve):
+        return {"level": "L", "algo": algo, "seed": 0, "success": curve[-1][1], "episodes": 200,
+                "before_success": curve[0][1], "env_steps": curve[-1][0], "curve": curve}
+
+    records = [record("ppo", [(0, 0.40), (1300, 0.42), (2600, 0.41), (3276, 0.48)]),
+               record("hiper", [(0, 0.40), (1300, 0.50), (2600, 0.45), (3303, 0.44)])]
+    rows = {line.split(" | ")[1]: line for line in table(records, 3000).splitlines()[2:]}
+    assert rows["ppo"].endswith("| 3276 |")  # its final evaluation, past the 3,000-step budget
+    assert rows["hiper"].endswith(" |") and "not reached" not in rows["hiper"]

@@ -21,6 +21,8 @@ and the JSON is rewritten after every stage, so a crash or a timeout keeps what 
 - iteration: one HiPER iteration of `python -m training.run` on hiper/BabyAI-v0 with this model (rollout and
   update with gradient checkpointing; no checkpoint, which would not fit that disk: its size by arithmetic), with the trainer's own timings and peak memory per phase; BabyAI, not WebShop, because WebShop's spaCy
   pipeline and its dependencies do not fit the 64 MiB that can be carried to the machine
+- lora_iteration: the same with a LoRA actor after a short SFT warm start (the SFT adapter merged into the bf16 base,
+  so the first RL step's KL is ~0)
 - fsdp: the same trainer under torchrun with one process on nccl and model.fsdp=true (a tiny model)
 
 On a CPU, `--shape tiny` runs every stage on a small model in about a minute (what the test suite checks).
@@ -462,15 +464,12 @@ def stage_iteration(args: argparse.Namespace, state: dict[str, Any]) -> dict[str
     (model_dir / TINY_MARKER).write_text('{"tokenizer_class": "PreTrainedTokenizerFast"}\n')
     saved_s = time.perf_counter() - started
     state.pop("model")
+    state["model_dir"] = model_dir
     free_cuda()
     envs, steps, new = (32, 4, 96) if args.shape != "tiny" else (4, 2, 16)
-    overrides = [f"model.name={model_dir}", "env.id=hiper/BabyAI-v0", "env.kwargs={level: GoToLocalSeq}",
-                 f"env.num_envs={envs}", f"env.max_steps={steps}", "iterations=1", "eval.every=0", "eval.episodes=8",
-                 f"rollout.max_new_tokens={new}", "rollout.max_prompt_tokens=1024", "rollout.history_length=2",
-                 "optim.mini_batch_turns=64", "optim.micro_batch_turns=8", "optim.actor_lr=1e-6", "algo.name=hiper",
-                 "sft.enabled=false", "rollout.prompt_style=full",
-                 "model.gradient_checkpointing=true", "checkpoint_keep=0"]
+    overrides = [*iteration_overrides(args, model_dir), "sft.enabled=false"]
     result = run_trainer(args, overrides)
+    result["plan_gib"] = planned_gib(overrides)
     result["model_save_s"] = round(saved_s, 1)
     result["settings"] = {"num_envs": envs, "max_steps": steps, "max_new_tokens": new}
     # checkpoint_keep=0: the 1.5B checkpoint would not fit the machine's disk beside the model; its size by arithmetic
@@ -480,6 +479,44 @@ def stage_iteration(args: argparse.Namespace, state: dict[str, Any]) -> dict[str
         if row.get("iteration") == 1 and "time/update_s" in row:
             result["phases"] = {k: row[k] for k in row if k.startswith(("time/", "memory/", "throughput/"))}
             result["turns"] = row.get("turns")
+    return result
+
+
+def iteration_overrides(args: argparse.Namespace, model_dir: Path) -> list[str]:
+    """The smoke's one-iteration run of the saved model on BabyAI (1.5B: 32 envs x 4 turns, 96 new tokens)."""
+    envs, steps, new = (32, 4, 96) if args.shape != "tiny" else (4, 2, 16)
+    return [f"model.name={model_dir}", "env.id=hiper/BabyAI-v0", "env.kwargs={level: GoToLocalSeq}",
+            f"env.num_envs={envs}", f"env.max_steps={steps}", "iterations=1", "eval.every=0", "eval.episodes=8",
+            f"rollout.max_new_tokens={new}", "rollout.max_prompt_tokens=1024", "rollout.history_length=2",
+            "optim.mini_batch_turns=64", "optim.micro_batch_turns=8", "optim.micro_batch_tokens=8800",
+            "optim.actor_lr=1e-6", "algo.name=hiper", "rollout.prompt_style=full", "model.gradient_checkpointing=true",
+            "checkpoint_keep=0"]
+
+
+def planned_gib(overrides: list[str]) -> float | None:
+    """The memory plan's peak for the run these overrides make, on this GPU (to set against the measured peak)."""
+    from training.config import load_config
+    from training.memory import memory_plan
+
+    total = torch.cuda.get_device_properties(0).total_memory / 2**30 if torch.cuda.is_available() else 80.0
+    plan = memory_plan(load_config("default_cpu.yaml", overrides), gpu_gib=total)
+    return gib(plan.peak()) if plan is not None else None
+
+
+def stage_lora_iteration(args: argparse.Namespace, state: dict[str, Any]) -> dict[str, Any]:
+    """A LoRA run with a short SFT warm start on the same model (bf16 base): the SFT adapter is merged and the KL of
+    the first RL step must be ~0 (the reference is the SFT policy)."""
+    model_dir = state.get("model_dir")
+    if model_dir is None:
+        return {"skipped": "no saved model (the iteration stage did not save one)"}
+    overrides = [*iteration_overrides(args, model_dir), "model.lora=true", "critic.backbone=actor", "sft.enabled=true",
+                 "sft.episodes=16", "sft.epochs=1", "sft.lr=1e-4", "optim.mini_batch_turns=1000"]
+    result = run_trainer(args, overrides)
+    result["plan_gib"] = planned_gib(overrides)
+    for row in result.pop("rows", []):
+        if row.get("iteration") == 1 and "kl" in row:
+            result["first_step"] = {k: row[k] for k in ("kl", "clip_frac", "update/skipped_steps", "grad_norm/actor",
+                                                          "memory/update_peak_gib", "time/update_s") if k in row}
     return result
 
 
@@ -513,7 +550,9 @@ def summary_table(stages: dict[str, Any]) -> str:
             "padded_backward": f"grad finite: {get('self_attending_pads', 'grad_finite')} (plain mask "
                                f"{get('plain_2d_mask', 'grad_finite')})",
             "iteration": f"rollout {get('phases', 'time/rollout_s')} s, update {get('phases', 'time/update_s')} s, "
-                         f"update peak {get('phases', 'memory/update_peak_gib')} GiB",
+                         f"update peak {get('phases', 'memory/update_peak_gib')} GiB (plan {get('plan_gib')})",
+            "lora_iteration": f"first step kl {get('first_step', 'kl')}, update peak "
+                              f"{get('first_step', 'memory/update_peak_gib')} GiB (plan {get('plan_gib')})",
         }.get(name, "")
 
     lines = ["| stage | status | seconds | figure |", "| --- | --- | ---: | --- |"]
@@ -560,6 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         ("memory_probe", 45, lambda: stage_memory_probe(args, state)),
         ("padded_backward", 30, lambda: stage_padded_backward(args, state)),
         ("iteration", args.trainer_timeout + 15, lambda: stage_iteration(args, state)),
+        ("lora_iteration", args.trainer_timeout + 15, lambda: stage_lora_iteration(args, state)),
         ("fsdp", args.trainer_timeout + 15, lambda: stage_fsdp(args, state)),
     ]
     needs_model = {"generation", "logprobs", "update_visibility", "memory_probe", "padded_backward", "iteration"}

@@ -25,7 +25,7 @@ def test_every_stage_runs_on_a_cpu_and_the_json_says_what_happened(tmp_path, cap
     assert smoke.main(["--out", str(out), "--shape", "tiny", "--trainer-timeout", "300"]) == 0
     stages = json.loads(out.read_text())["stages"]
     assert list(stages) == ["versions", "model", "generation", "logprobs", "update_visibility", "memory_probe",
-                            "padded_backward", "iteration", "fsdp"]
+                            "padded_backward", "iteration", "lora_iteration", "fsdp"]
     for name, stage in stages.items():
         expected = "skipped" if name == "fsdp" else "ok"  # nccl needs CUDA
         assert stage["status"] == expected, (name, stage)
@@ -34,6 +34,8 @@ def test_every_stage_runs_on_a_cpu_and_the_json_says_what_happened(tmp_path, cap
     assert stages["update_visibility"]["fp32_master_autocast"]["linear"] > 0.99
     assert stages["padded_backward"]["self_attending_pads"]["grad_finite"]
     assert stages["iteration"]["rc"] == 0 and stages["iteration"]["phases"]["time/update_s"] > 0
+    assert stages["iteration"]["plan_gib"] > 0
+    assert stages["lora_iteration"]["first_step"]["kl"] < 1e-3  # the reference is the SFT policy
     assert "| iteration | ok |" in capsys.readouterr().out
 
 

@@ -162,9 +162,12 @@ class Trainer:
         """After an update, push the actor's weights (LoRA merged) into the vLLM engine (docs/agents.md)."""
         if self.cfg.rollout.backend != "vllm":
             return  # the transformers backend generates with the live model
-        from hiper_agents.backends.vllm_backend import save_merged_weights
+        from hiper_agents.backends.vllm_backend import merged_weights, save_merged_weights
 
         weights = full_state_dict(self.models.actor, all_ranks=True) if is_sharded(self.models.actor) else None
+        if self.backend.in_process:  # streamed tensor by tensor into the engine's model, no disk round trip
+            self.backend.load_weights(merged_weights(self.models.actor, weights))
+            return
         directory = save_merged_weights(self.models.actor, self.run_dir / f"vllm_sync_rank{self.dist.rank}", weights)
         self.backend.reload_weights(directory)
 
@@ -313,7 +316,9 @@ class Trainer:
         row.update(self.learner.update(turns, it, owned))
         row.update(peak_memory(self.models.device, "update"))
         row["time/update_s"] = time.perf_counter() - update_started
+        sync_started = time.perf_counter()
         self.sync_weights()
+        row["time/sync_s"] = time.perf_counter() - sync_started
         row["time/rollout_s"] = rollout_s
         row["time/iteration_s"] = time.perf_counter() - started
         return row

@@ -14,6 +14,7 @@ the default multi-process engine) and `reset_prefix_cache()`. On CPU set `VLLM_C
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,21 @@ class VLLMBackend:
         self.llm.collective_rpc("reload_weights", kwargs={"weights_path": str(directory)})
         self.llm.reset_prefix_cache()
 
+    @property
+    def in_process(self) -> bool:
+        """Whether the engine runs in this process (VLLM_ENABLE_V1_MULTIPROCESSING=0), so weights can be streamed."""
+        return type(self.llm.llm_engine.engine_core).__name__ == "InprocClient"
+
+    def load_weights(self, named_tensors: Iterable[tuple[str, Any]]) -> None:
+        """Stream (name, tensor) pairs with Hugging Face names into an in-process engine's model: no disk round trip.
+        A multi-process engine would pickle every tensor to its worker: use `reload_weights` there."""
+        if not self.in_process:
+            raise BackendError("load_weights needs an in-process engine (VLLM_ENABLE_V1_MULTIPROCESSING=0); "
+                               "save the weights and call reload_weights instead")
+        # the worker's own reload path re-runs the weight processing that loading applied (e.g. CPU repacking)
+        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": iter(named_tensors)})
+        self.llm.reset_prefix_cache()
+
     def _params(self, sampling: SamplingParams, seed: int | None) -> Any:
         vllm = import_vllm()
         return vllm.SamplingParams(
@@ -167,6 +183,18 @@ def lora_deltas(model: Any) -> dict[str, Any]:
     return deltas
 
 
+def merged_weights(model: Any, state_dict: dict | None = None) -> Iterator[tuple[str, Any]]:
+    """(name, tensor) of a model's full weights with Hugging Face names, each LoRA delta added to an fp32 copy of its
+    base weight (the model is not modified), one tensor at a time. `state_dict`: see `save_merged_weights`."""
+    deltas = lora_deltas(model) if hasattr(model, "peft_config") else {}
+    for name, tensor in (state_dict if state_dict is not None else model.state_dict()).items():
+        if "lora_" in name:
+            continue
+        if name in deltas:
+            tensor = (tensor.float() + deltas[name].to(tensor.device)).to(tensor.dtype)
+        yield name.removeprefix("base_model.model.").replace(".base_layer.", "."), tensor.detach()
+
+
 def save_merged_weights(model: Any, directory: str | Path, state_dict: dict | None = None) -> Path:
     """Save a model's full weights for `VLLMBackend.reload_weights`; a PEFT model's adapters are added to copies of
     the base weights in fp32 (the model is not modified).
@@ -179,15 +207,7 @@ def save_merged_weights(model: Any, directory: str | Path, state_dict: dict | No
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    deltas = lora_deltas(model) if hasattr(model, "peft_config") else {}
-    state = {}
-    for name, tensor in (state_dict if state_dict is not None else model.state_dict()).items():
-        if "lora_" in name:
-            continue
-        if name in deltas:
-            tensor = (tensor.float() + deltas[name].to(tensor.device)).to(tensor.dtype)
-        clean = name.removeprefix("base_model.model.").replace(".base_layer.", ".")
-        state[clean] = tensor.detach().contiguous().cpu()
+    state = {name: tensor.contiguous().cpu() for name, tensor in merged_weights(model, state_dict)}
     # Tied embeddings share storage, which safetensors refuses: save the output head as its own copy.
     if "lm_head.weight" in state:
         state["lm_head.weight"] = state["lm_head.weight"].clone()

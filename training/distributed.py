@@ -9,7 +9,8 @@ denominator this is the same update as one process on the whole batch (up to sum
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,32 @@ def init_from_env(device: torch.device) -> DistInfo:
         # On CUDA, CPU tensors (our small metric and count reductions) still go through gloo.
         dist.init_process_group("cpu:gloo,cuda:nccl" if device.type == "cuda" else "gloo")
     return DistInfo(rank=dist.get_rank(), world=dist.get_world_size())
+
+
+def rank_gpu(local_rank: int, visible: str | None) -> str:
+    """The physical GPU id of a local rank: its entry of CUDA_VISIBLE_DEVICES when that is set, else the rank."""
+    ids = [d.strip() for d in (visible or "").split(",") if d.strip()]
+    if ids and local_rank >= len(ids):
+        raise ValueError(f"local rank {local_rank} has no GPU: CUDA_VISIBLE_DEVICES={visible!r} lists {len(ids)}")
+    return ids[local_rank] if ids else str(local_rank)
+
+
+@contextmanager
+def engine_sees_only_this_rank_gpu() -> Iterator[None]:
+    """While a vLLM engine process is spawned, show it only this rank's GPU (its cuda:0 is then ours).
+
+    A vLLM engine takes no device argument and starts on cuda:0 of what it can see, so under torchrun every rank's
+    engine landed on GPU 0. The variable is restored after the spawn; this process's own CUDA context is untouched.
+    """
+    previous = os.environ.get("CUDA_VISIBLE_DEVICES")
+    os.environ["CUDA_VISIBLE_DEVICES"] = rank_gpu(int(os.environ.get("LOCAL_RANK", "0")), previous)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+        else:
+            os.environ["CUDA_VISIBLE_DEVICES"] = previous
 
 
 def shard(items: Sequence[Any], info: DistInfo) -> list[Any]:

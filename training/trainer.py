@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from hiper_agents.runner import TurnRecord, run_episodes, wilson_interval
 from hiper_gym.core import offers
 from training import checkpoint as ckpt
 from training.config import RunConfig, config_to_dict
-from training.distributed import barrier, gather_objects, init_from_env, shard
+from training.distributed import barrier, engine_sees_only_this_rank_gpu, gather_objects, init_from_env, shard
 from training.fsdp import full_optimizer_state, full_state_dict, gathered, is_sharded, load_optimizer_state, shard_model
 from training.metrics import MetricsLog
 from training.models import (
@@ -156,7 +157,13 @@ class Trainer:
         sync_dir = self.run_dir / f"vllm_weights_rank{self.dist.rank}"
         save_actor(self.models.actor, self.models.tokenizer, sync_dir, tiny=self.cfg.model.name == "tiny", whole=True)
         kwargs = {"gpu_memory_utilization": 0.4, "seed": self.cfg.seed, **self.cfg.rollout.vllm_kwargs}
-        return VLLMBackend(sync_dir, self.models.tokenizer, **kwargs)
+        if not (self.dist.enabled and self.models.device.type == "cuda"):
+            return VLLMBackend(sync_dir, self.models.tokenizer, **kwargs)
+        # Several ranks on CUDA: each rank's engine in its own process that sees only this rank's GPU (not tested on
+        # a GPU here: no lent machine could install vLLM).
+        os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "1"
+        with engine_sees_only_this_rank_gpu():
+            return VLLMBackend(sync_dir, self.models.tokenizer, **kwargs)
 
     def sync_weights(self) -> None:
         """After an update, push the actor's weights (LoRA merged) into the vLLM engine (docs/agents.md)."""

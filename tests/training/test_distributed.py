@@ -66,3 +66,23 @@ def test_sharded_run_checkpoints_and_resumes_exactly(tmp_path):
     saved = torch.load(tmp_path / "cut" / "checkpoints" / "iter_000002" / "actor.pt")
     assert all(type(t) is torch.Tensor for t in saved.values())  # whole weights, loadable without FSDP
     assert (tmp_path / "full" / "model" / "model.safetensors").is_file()
+
+
+def test_each_ranks_vllm_engine_is_shown_only_its_own_gpu(monkeypatch):
+    import os
+
+    from training.distributed import engine_sees_only_this_rank_gpu, rank_gpu
+
+    assert rank_gpu(0, None) == "0" and rank_gpu(3, "") == "3"
+    assert rank_gpu(1, "4,5,6") == "5"  # the rank's entry of what the job was given
+    with pytest.raises(ValueError, match="no GPU"):
+        rank_gpu(3, "4,5")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    with engine_sees_only_this_rank_gpu():
+        assert os.environ["CUDA_VISIBLE_DEVICES"] == "3"
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "2,3"
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    with engine_sees_only_this_rank_gpu():
+        assert os.environ["CUDA_VISIBLE_DEVICES"] == "1"
+    assert "CUDA_VISIBLE_DEVICES" not in os.environ

@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
                  "critic": copy.deepcopy(trainer.models.critic.state_dict()),
                  "actor_opt": copy.deepcopy(trainer.learner.actor_opt.state_dict()),
                  "critic_opt": copy.deepcopy(trainer.learner.critic_opt.state_dict())}
-        settings = [("turns", cfg.optim.micro_batch_turns, 0)] + [(f"tokens {t}", cfg.optim.micro_batch_turns, t)
-                                                                  for t in args.tokens]
+        # the token settings lift the turn cap, so the budget alone sets the passes
+        settings = [("turns", cfg.optim.micro_batch_turns, 0)] + [(f"tokens {t}", 10_000, t) for t in args.tokens]
         seconds: dict[str, list[float]] = {name: [] for name, _, _ in settings}
         for _ in range(args.repeats):
             for name, micro_turns, micro_tokens in settings:

@@ -204,16 +204,22 @@ def _std(xs: list[float]) -> float:
     return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
 
 
-def mean_curve(records: list[dict[str, Any]], budget: int) -> tuple[list[float], list[float], list[float]]:
+def grid_end(records: list[dict[str, Any]], budget: int) -> float:
+    """Where a level's common grid ends: its last evaluation over all algorithms and seeds, at least the budget."""
+    return max([budget, *(r["curve"][-1][0] for r in records if r["curve"])])
+
+
+def mean_curve(records: list[dict[str, Any]], budget: int, end: float | None = None
+               ) -> tuple[list[float], list[float], list[float]]:
     """The seeds' held-out curves interpolated onto a common env-step grid: (grid, mean, std).
 
     The grid ends at the last evaluation, not at the budget: the last iteration overshoots the budget (e.g. 3,276 of
     3,000 steps), and a grid ending before it interpolated the final success away (flat PPO then never "reached" its
-    own final success). A seed that ended earlier holds its last value."""
+    own final success). A seed that ended earlier holds its last value. `end`: the level's `grid_end`, so every
+    algorithm of a level is read off the same grid."""
     import numpy as np
 
-    end = max([budget, *(r["curve"][-1][0] for r in records if r["curve"])])
-    grid = np.linspace(0, end, GRID_POINTS)
+    grid = np.linspace(0, end if end is not None else grid_end(records, budget), GRID_POINTS)
     curves = [np.interp(grid, [x for x, _ in r["curve"]], [y for _, y in r["curve"]]) for r in records]
     stacked = np.stack(curves)
     std = stacked.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros_like(grid)
@@ -237,7 +243,7 @@ def table(records: list[dict[str, Any]], budget: int) -> str:
             low, high = wilson_interval(wins, episodes)
             reach = "n/a"
             if target is not None:
-                grid, mean, _ = mean_curve(runs, budget)
+                grid, mean, _ = mean_curve(runs, budget, grid_end(mine, budget))
                 reach = next((f"{int(x)}" if x > 0 else "at start" for x, y in zip(grid, mean) if y >= target - 1e-9),
                              "not reached")
             successes = [r["success"] for r in runs]
@@ -262,7 +268,7 @@ def plot(records: list[dict[str, Any]], budget: int, path: Path) -> Path | None:
         mine = [r for r in records if r["level"] == level]
         for algo in dict.fromkeys(r["algo"] for r in mine):
             runs = [r for r in mine if r["algo"] == algo]
-            grid, mean, std = mean_curve(runs, budget)
+            grid, mean, std = mean_curve(runs, budget, grid_end(mine, budget))
             line, = ax.plot(grid, mean, label=f"{algo} ({len(runs)} seeds)")
             ax.fill_between(grid, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)],
                             color=line.get_color(), alpha=0.2)

@@ -111,8 +111,8 @@ class OptimConfig:
     ppo_epochs: int = _f(1, "passes over each batch", low=1)
     mini_batch_turns: int = _f(256, "turns per optimiser step", low=1)
     micro_batch_turns: int = _f(8, "turns per forward pass (gradient accumulation)", low=1)
-    micro_batch_tokens: int = _f(0, "padded tokens per forward pass, turns sorted by length (0: count turns instead)",
-                                 low=0)
+    micro_batch_tokens: int = _f(0, "padded tokens per forward pass, turns sorted by length, at most micro_batch_turns "
+                                 "turns (0: count turns only)", low=0)
     max_grad_norm: float = _f(1.0, "gradient clipping norm", low=0.0)
 
 

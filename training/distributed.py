@@ -49,6 +49,9 @@ def init_from_env(device: torch.device) -> DistInfo:
     return DistInfo(rank=dist.get_rank(), world=dist.get_world_size())
 
 
+TORCHRUN_VARIABLES = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK", "MASTER_ADDR", "MASTER_PORT")
+
+
 def rank_gpu(local_rank: int, visible: str | None) -> str:
     """The physical GPU id of a local rank: its entry of CUDA_VISIBLE_DEVICES when that is set, else the rank."""
     ids = [d.strip() for d in (visible or "").split(",") if d.strip()]
@@ -64,15 +67,20 @@ def engine_sees_only_this_rank_gpu() -> Iterator[None]:
     A vLLM engine takes no device argument and starts on cuda:0 of what it can see, so under torchrun every rank's
     engine landed on GPU 0. The variable is restored after the spawn; this process's own CUDA context is untouched.
     """
-    previous = os.environ.get("CUDA_VISIBLE_DEVICES")
-    os.environ["CUDA_VISIBLE_DEVICES"] = rank_gpu(int(os.environ.get("LOCAL_RANK", "0")), previous)
+    names = ("CUDA_VISIBLE_DEVICES", *TORCHRUN_VARIABLES)
+    previous = {name: os.environ.get(name) for name in names}
+    gpu = rank_gpu(int(os.environ.get("LOCAL_RANK", "0")), previous["CUDA_VISIBLE_DEVICES"])
+    for name in TORCHRUN_VARIABLES:  # the engine is a process of its own, not a member of our group
+        os.environ.pop(name, None)
+    os.environ["CUDA_VISIBLE_DEVICES"] = gpu
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("CUDA_VISIBLE_DEVICES", None)
-        else:
-            os.environ["CUDA_VISIBLE_DEVICES"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def shard(items: Sequence[Any], info: DistInfo) -> list[Any]:

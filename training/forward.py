@@ -76,7 +76,8 @@ def _attention_kind(model: Any) -> str:
 @dataclass(frozen=True)
 class MicroBatching:
     """How turns are cut into forward passes: `turns` at a time in their order, or, with `tokens` > 0, sorted by length
-    (longest first) and packed while a pass's padded size (turns x longest) stays within `tokens`.
+    (longest first) and packed while a pass's padded size (turns x longest) stays within `tokens`, at most `turns` per
+    pass (the response logits grow with the turns, whatever their length).
 
     Counting turns, a pass of 8 turns is 8 x 2,560 tokens at the paper's prompt and response budgets whatever the
     turns hold; a token budget keeps every pass near the same memory, and sorting keeps padding small."""
@@ -91,8 +92,9 @@ class MicroBatching:
             return [list(range(start, min(start + self.turns, n))) for start in range(0, n, self.turns)]
         groups: list[list[int]] = []
         for i in sorted(range(n), key=lambda k: -lengths[k]):  # stable: equal lengths keep their order
-            if groups and lengths[groups[-1][0]] * (len(groups[-1]) + 1) <= self.tokens:
-                groups[-1].append(i)  # the group's first turn is its longest
+            last = groups[-1] if groups else None
+            if last and len(last) < self.turns and lengths[last[0]] * (len(last) + 1) <= self.tokens:
+                last.append(i)  # the group's first turn is its longest
             else:
                 groups.append([i])
         return groups

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.config import ConfigError, RunConfig
+from training.config import RunConfig
 
 GIB = 2**30
 
@@ -133,8 +133,8 @@ def memory_plan(cfg: RunConfig, gpu_gib: float = 80.0, world: int = 1) -> Plan |
     critic_bytes = 0.0
     if cfg.algo.name in ("hiper", "ppo"):
         critic = actor if cfg.critic.backbone == "actor" else shape_of(cfg.critic.backbone)
-        if critic is None:
-            raise ConfigError(f"critic.backbone {cfg.critic.backbone!r}: its shape is unknown offline (pass a local path)")
+        if critic is None:  # a critic backbone by hub id that is not in KNOWN_SHAPES: no plan, as for the actor
+            return None
         c = critic.params(with_head=False)
         items += [("critic weights + Adam (fp32, 3 copies)", 12 * c / shard, "always"),
                   ("critic gradients (fp32) + bf16 copies", 6 * c / shard, "update")]
@@ -142,9 +142,8 @@ def memory_plan(cfg: RunConfig, gpu_gib: float = 80.0, world: int = 1) -> Plan |
     if cfg.model.fsdp:  # sharded weights step with foreach AdamW (fused AdamW runs in place on one GPU)
         items.append(("AdamW foreach temporaries (2 fp32 copies of the largest)", 8 * trained / shard, "update"))
     prompt, new = cfg.rollout.max_prompt_tokens, cfg.rollout.max_new_tokens
-    turns = cfg.optim.micro_batch_turns
+    turns = cfg.optim.micro_batch_turns  # short turns pack up to this many per pass: the logits' bound
     tokens = cfg.optim.micro_batch_tokens or turns * (prompt + new)
-    turns = max(1, min(turns, tokens // (prompt + new))) if cfg.optim.micro_batch_tokens else turns
     per_layer = 2 * (16 * actor.hidden + 4 * actor.intermediate)
     if cfg.model.gradient_checkpointing:
         activations = tokens * (actor.layers * actor.hidden * 2 + per_layer)

@@ -79,11 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         print(yaml.safe_dump(config_to_dict(cfg), sort_keys=False).rstrip())
         print(f"model: {describe_model(cfg)}")
         plan = _memory_plan(cfg, args)
-        print(plan.table() if plan is not None else "memory plan: the model's shape is unknown offline (pass a local path)")
+        print(plan.table() if plan is not None else "memory plan: a model's shape is unknown offline (pass a local path)")
         print(f"run directory would be: {run_dir}")
         return 0
-    plan = _memory_plan(cfg, args) if _on_cuda(cfg) else None
-    if plan is not None and not plan.fits() and not args.skip_memory_check:
+    plan = _memory_plan(cfg, args) if _on_cuda(cfg) and not args.skip_memory_check else None
+    if plan is not None and not plan.fits():
         from training.memory import advice
 
         print(f"config error: {advice(cfg, plan)} (--dry-run shows the plan; --skip-memory-check starts anyway)",

@@ -245,10 +245,13 @@ class Trainer:
         for model, optimizer, saved in pairs:
             if optimizer is None or saved is None:  # None: saved before the optimizer's first step
                 continue
+            fused = [group.get("fused") for group in optimizer.param_groups]
             if is_sharded(model):  # saved whole (by parameter name): each rank loads its shard
                 load_optimizer_state(model, optimizer, saved)
             else:
                 optimizer.load_state_dict(saved)
+            for group, flag in zip(optimizer.param_groups, fused):  # loading restores the saved run's setting
+                group["fused"] = flag
         ckpt.set_rng_state(state["rng"])
 
     def _whole_state(self, model: Any, optimizer: Any) -> tuple[dict | None, dict | None]:

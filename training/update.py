@@ -185,6 +185,8 @@ def ppo_update(learner: Learner, turns: list[TurnRecord], iteration: int, owned:
                                      "grad_norm/actor": [], "grad_norm/critic": []}
     generator = torch.Generator().manual_seed(cfg.seed * 31 + iteration)
     models.actor.train()
+    if models.critic is not None:  # gradient checkpointing acts only in training mode (the models have no dropout)
+        models.critic.train()
     for _ in range(cfg.optim.ppo_epochs):
         order = torch.randperm(len(samples), generator=generator).tolist()
         for indices in mini_batches(order, cfg.optim.mini_batch_turns):
@@ -192,6 +194,8 @@ def ppo_update(learner: Learner, turns: list[TurnRecord], iteration: int, owned:
             for key, value in step.items():
                 stats[key].append(value)
     models.actor.eval()
+    if models.critic is not None:
+        models.critic.eval()
 
     row: dict[str, Any] = {
         "actor_updated": float(actor_steps),
@@ -200,7 +204,7 @@ def ppo_update(learner: Learner, turns: list[TurnRecord], iteration: int, owned:
         "reward/shaped_mean": float(adv.rewards.mean()),
         # steps skipped for a non-finite gradient norm (bf16 overflow, a NaN loss): their weights were left as they were
         "update/skipped_steps": sum(not np.isfinite(n) for n in stats["grad_norm/actor"] + stats["grad_norm/critic"]),
-        **{key: float(np.nanmean(stats[key])) if any(np.isfinite(stats[key])) else float("nan")
+        **{key: float(np.mean([n for n in stats[key] if np.isfinite(n)])) if any(np.isfinite(stats[key])) else float("nan")
            for key in ("grad_norm/actor", "grad_norm/critic") if stats[key]},
         "logprob_mismatch": float(np.mean(mismatch)) if mismatch else float("nan"),
     }

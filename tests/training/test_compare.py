@@ -62,5 +62,8 @@ def test_flat_ppo_reaches_its_own_final_success_when_the_last_iteration_overshoo
     records = [record("ppo", [(0, 0.40), (1300, 0.42), (2600, 0.41), (3276, 0.48)]),
                record("hiper", [(0, 0.40), (1300, 0.50), (2600, 0.45), (3303, 0.44)])]
     rows = {line.split(" | ")[1]: line for line in table(records, 3000).splitlines()[2:]}
-    assert rows["ppo"].endswith("| 3276 |")  # its final evaluation, past the 3,000-step budget
+    # its final evaluation (3,276 steps, past the 3,000-step budget), read off the level's grid, which runs to the
+    # level's last evaluation (3,303) in 20 steps
+    reach = int(rows["ppo"].rstrip(" |").rsplit("| ", 1)[-1])
+    assert 3276 <= reach <= 3303
     assert rows["hiper"].endswith(" |") and "not reached" not in rows["hiper"]

@@ -78,11 +78,14 @@ def test_each_ranks_vllm_engine_is_shown_only_its_own_gpu(monkeypatch):
     with pytest.raises(ValueError, match="no GPU"):
         rank_gpu(3, "4,5")
     monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
     with engine_sees_only_this_rank_gpu():
         assert os.environ["CUDA_VISIBLE_DEVICES"] == "3"
-    assert os.environ["CUDA_VISIBLE_DEVICES"] == "2,3"
+        assert "LOCAL_RANK" not in os.environ and "WORLD_SIZE" not in os.environ  # not a member of our group
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "2,3" and os.environ["WORLD_SIZE"] == "2"
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    monkeypatch.setenv("LOCAL_RANK", "1")
     with engine_sees_only_this_rank_gpu():
         assert os.environ["CUDA_VISIBLE_DEVICES"] == "1"
     assert "CUDA_VISIBLE_DEVICES" not in os.environ

@@ -53,7 +53,7 @@ def test_the_plan_counts_what_changes_memory():
     base = load_config("webshop_qwen2.5_1.5b.yaml")
     fits = memory_plan(base)
     plain = memory_plan(load_config("webshop_qwen2.5_1.5b.yaml", ["model.gradient_checkpointing=false",
-                                                                 "optim.micro_batch_tokens=0"]))
+                                                                 "optim.micro_batch_tokens=0", "optim.micro_batch_turns=8"]))
     assert fits.fits() and not plain.fits()
     assert plain.peak() - fits.peak() > 50 * 2**30  # 8 x 2,560 tokens without checkpointing: ~65 GiB of activations
     lora = memory_plan(load_config("webshop_qwen2.5_1.5b.yaml", ["model.lora=true", "critic.backbone=actor"]))

@@ -354,7 +354,7 @@ def stage_memory_probe(args: argparse.Namespace, state: dict[str, Any]) -> dict[
     """Forward + backward of one micro-batch at the shipped 1.5B settings (8 turns of 2,048 prompt + 512 response
     tokens), fp32 master weights under bf16 autocast, with and without gradient checkpointing."""
     from training.forward import response_logprobs
-    from training.models import compute_context
+    from training.models import compute_context, enable_gradient_checkpointing
 
     model, tokenizer = state["model"], state["tokenizer"]
     turns, prompt, response = (8, 2048, 512) if args.shape != "tiny" else (2, 128, 32)
@@ -370,7 +370,7 @@ def stage_memory_probe(args: argparse.Namespace, state: dict[str, Any]) -> dict[
         label = "checkpointing" if checkpointing else "no_checkpointing"
         model.train()
         if checkpointing:
-            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            enable_gradient_checkpointing(model)
         free_cuda()
         reset_peak()
         started = time.perf_counter()

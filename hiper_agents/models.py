@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,11 @@ def resolve_model(name_or_path: str) -> str:
     if not (target / "config.json").exists():
         convert_gguf(_gguf_path(source), target)
     return str(target)
+
+
+def attach_lora(model: Any, rank: int, alpha: int) -> Any:
+    """Wrap `model` with fresh LoRA adapters of `rank` and `alpha` on every linear layer, as the trainer trains them."""
+    from peft import LoraConfig, get_peft_model
+
+    return get_peft_model(model, LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules="all-linear",
+                                            task_type="CAUSAL_LM"))

@@ -104,19 +104,14 @@ class MicroBatching:
         return self.split([len(s.prompt_ids) + len(s.response_ids) for s in samples])
 
 
-def as_micro(micro: int | MicroBatching) -> MicroBatching:
-    """A plain turn count as a MicroBatching."""
-    return micro if isinstance(micro, MicroBatching) else MicroBatching(int(micro))
-
-
 @torch.no_grad()
 def batched_logprobs(
     model: Any, samples: Sequence[PolicyStep], pad_id: int, device: torch.device, temperature: float,
-    micro: int | MicroBatching,
+    micro: MicroBatching,
 ) -> list[Tensor]:
     """Per turn, the log-probs of its response tokens (no gradient), in micro-batches; returned in `samples` order."""
     out: list[Tensor | None] = [None] * len(samples)
-    for group in as_micro(micro).split_steps(samples):
+    for group in micro.split_steps(samples):
         chunk = [samples[i] for i in group]
         logp, _, _ = response_logprobs(model, chunk, pad_id, device, temperature)
         for row, (i, s) in enumerate(zip(group, chunk)):
@@ -132,13 +127,10 @@ def critic_inputs(samples: Sequence[PolicyStep], pad_id: int, device: torch.devi
 
 
 def critic_values(critic: ValueModel, samples: Sequence[PolicyStep], pad_id: int, device: torch.device,
-                  micro: int | MicroBatching, grad: bool = False) -> Tensor:
+                  micro: MicroBatching, grad: bool = False) -> Tensor:
     """Values [N, 3] (high, low, term) for every turn, in `samples` order."""
-    values: Tensor | None = None
+    groups = micro.split_steps(samples)
     with torch.set_grad_enabled(grad):
-        for group in as_micro(micro).split_steps(samples):
-            part = critic(*critic_inputs([samples[i] for i in group], pad_id, device)).float()
-            if values is None:
-                values = part.new_zeros(len(samples), part.shape[1])
-            values[torch.tensor(group, device=part.device)] = part
-    return values if values is not None else torch.zeros(0, 3)
+        parts = [critic(*critic_inputs([samples[i] for i in group], pad_id, device)) for group in groups]
+    order = torch.tensor([i for group in groups for i in group], dtype=torch.long)
+    return torch.cat(parts).float()[torch.argsort(order).to(parts[0].device)]

@@ -130,7 +130,6 @@ def memory_plan(cfg: RunConfig, gpu_gib: float = 80.0, world: int = 1) -> Plan |
         trained = p
         if cfg.optim.kl_coef > 0:
             items.append(("KL reference (bf16)", 2 * p / shard, "always"))
-    critic_bytes = 0.0
     if cfg.algo.name in ("hiper", "ppo"):
         critic = actor if cfg.critic.backbone == "actor" else shape_of(cfg.critic.backbone)
         if critic is None:  # a critic backbone by hub id that is not in KNOWN_SHAPES: no plan, as for the actor
@@ -138,7 +137,7 @@ def memory_plan(cfg: RunConfig, gpu_gib: float = 80.0, world: int = 1) -> Plan |
         c = critic.params(with_head=False)
         items += [("critic weights + Adam (fp32, 3 copies)", 12 * c / shard, "always"),
                   ("critic gradients (fp32) + bf16 copies", 6 * c / shard, "update")]
-        critic_bytes, trained = 4 * c / shard, max(trained, c)
+        trained = max(trained, c)
     if cfg.model.fsdp:  # sharded weights step with foreach AdamW (fused AdamW runs in place on one GPU)
         items.append(("AdamW foreach temporaries (2 fp32 copies of the largest)", 8 * trained / shard, "update"))
     prompt, new = cfg.rollout.max_prompt_tokens, cfg.rollout.max_new_tokens
@@ -154,7 +153,6 @@ def memory_plan(cfg: RunConfig, gpu_gib: float = 80.0, world: int = 1) -> Plan |
     logits = turns * (new + 1) * actor.vocab * 14
     items += [(f"activations, one micro-batch of {tokens:,} tokens ({how})", activations, "update"),
               (f"response logits, {turns} x {new + 1} positions x vocab {actor.vocab:,}", logits, "update")]
-    del critic_bytes
     if cfg.rollout.backend == "vllm":
         share = float(cfg.rollout.vllm_kwargs.get("gpu_memory_utilization", 0.4))
         items.append((f"vLLM engine (gpu_memory_utilization {share})", share * gpu_gib * GIB, "always"))

@@ -90,11 +90,9 @@ def build_actor(
 
 def add_lora(model: Any, cfg: RunConfig) -> Any:
     """Wrap `model` with fresh LoRA adapters on every linear layer (fp32 adapters over the frozen base)."""
-    from peft import LoraConfig, get_peft_model
+    from hiper_agents.models import attach_lora
 
-    m = cfg.model
-    model = get_peft_model(model, LoraConfig(r=m.lora_rank, lora_alpha=m.lora_alpha, lora_dropout=0.0,
-                                             target_modules="all-linear", task_type="CAUSAL_LM"))
+    model = attach_lora(model, cfg.model.lora_rank, cfg.model.lora_alpha)
     for parameter in model.parameters():  # PEFT casts adapters to fp32 already; make sure of it
         if parameter.requires_grad:
             parameter.data = parameter.data.float()

@@ -82,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         print(plan.table() if plan is not None else "memory plan: a model's shape is unknown offline (pass a local path)")
         print(f"run directory would be: {run_dir}")
         return 0
-    plan = _memory_plan(cfg, args) if _on_cuda(cfg) and not args.skip_memory_check else None
+    from training.models import pick_device
+
+    on_cuda = pick_device(cfg.model.device).type == "cuda"
+    plan = _memory_plan(cfg, args) if on_cuda and not args.skip_memory_check else None
     if plan is not None and not plan.fits():
         from training.memory import advice
 
@@ -97,12 +100,6 @@ def main(argv: list[str] | None = None) -> int:
     print(success_table(summary))
     print(f"run directory: {run_dir}")
     return 0
-
-
-def _on_cuda(cfg) -> bool:
-    import torch
-
-    return cfg.model.device != "cpu" and torch.cuda.is_available()
 
 
 def _memory_plan(cfg, args: argparse.Namespace):

@@ -171,10 +171,9 @@ def load_model(spec: CheckpointSpec, device: str = "cpu", dtype: str = "float32"
         if spec.lora and not spec.is_adapter and any(k.startswith("base_model.model.") for k in state):
             # A LoRA run whose SFT was merged into the base saves whole weights in model/, while each checkpoint
             # holds that base and the RL adapter: rebuild the adapter over the saved architecture, load, merge.
-            from peft import LoraConfig, get_peft_model
+            from hiper_agents.models import attach_lora
 
-            model = get_peft_model(model, LoraConfig(r=spec.lora[0], lora_alpha=spec.lora[1], lora_dropout=0.0,
-                                                     target_modules="all-linear", task_type="CAUSAL_LM"))
+            model = attach_lora(model, *spec.lora)
             _load_matching(model, state, spec)
             return model.merge_and_unload().to(device=device, dtype=torch_dtype).eval(), tokenizer
         _load_matching(model, state, spec)

@@ -104,7 +104,7 @@ def test_batched_logprobs_come_back_in_sample_order_under_a_token_budget():
     model = Qwen2ForCausalLM(Qwen2Config(vocab_size=50, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                                          num_attention_heads=4, num_key_value_heads=2)).eval()
     samples = [_sample([1] * n, [2, 3, 4][: 1 + n % 3]) for n in (3, 9, 5, 12, 2, 7)]
-    by_turns = batched_logprobs(model, samples, 0, torch.device("cpu"), 1.0, 2)
+    by_turns = batched_logprobs(model, samples, 0, torch.device("cpu"), 1.0, MicroBatching(2))
     by_tokens = batched_logprobs(model, samples, 0, torch.device("cpu"), 1.0, MicroBatching(2, tokens=20))
     for a, b in zip(by_turns, by_tokens):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)

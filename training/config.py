@@ -47,7 +47,8 @@ class ModelConfig:
 class CriticConfig:
     """The value model: a backbone with three scalar heads (V_high, V_low, V_term)."""
 
-    backbone: str = _f("actor", "'actor': a copy of the actor's initial model; else a Hugging Face id or local path")
+    backbone: str = _f("actor", "'actor': a copy of the actor's initial model; 'adapter': a second LoRA adapter on the "
+                       "LoRA actor's frozen base; else a Hugging Face id or local path")
     lr: float = _f(1e-5, "critic learning rate", low=0.0)
     value_clip: float = _f(0.5, "clip range of the value loss around last iteration's values, in return units", low=0.0)
     warmup_iterations: int = _f(0, "the first N iterations train only the critic (verl's critic_warmup)", low=0)
@@ -277,6 +278,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise ConfigError(f"{file}: the top level must be a mapping")
         _apply(config, data)
     _apply(config, _dotted(overrides or []))
+    if config.critic.backbone == "adapter" and not config.model.lora:
+        raise ConfigError("critic.backbone=adapter shares a LoRA actor's frozen base: set model.lora=true, or use "
+                          "critic.backbone=actor")
     if config.model.fsdp and config.model.lora:
         raise ConfigError("model.fsdp with model.lora is not supported: LoRA keeps the trained weights small enough "
                           "to replicate (DDP); use model.fsdp for full fine-tuning")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import torch
 from torch import nn
 
 HEADS = ("high", "low", "term")
+CRITIC_ADAPTER = "critic"  # the adapter name of a critic that shares the actor's frozen base (`AdapterCritic`)
 Tensor = torch.Tensor
 
 
@@ -31,7 +33,7 @@ def value_positions(prompt_len: int, spans: dict[str, tuple[int, int]]) -> tuple
 class ValueModel(nn.Module):
     """A causal LM's base transformer and three linear heads reading hidden states at given positions."""
 
-    def __init__(self, backbone: nn.Module, hidden_size: int):
+    def __init__(self, backbone: nn.Module | None, hidden_size: int):
         super().__init__()
         self.backbone = backbone
         self.heads = nn.Linear(hidden_size, len(HEADS))
@@ -60,9 +62,18 @@ class ValueModel(nn.Module):
         self.feature_scale.copy_(1.0 / std.clamp_min(1e-6).to(self.feature_scale))
         self.features_fitted.fill_(True)
 
+    def active(self) -> Any:
+        """A context in which the backbone is this critic's; a forward pass and its backward both belong inside it."""
+        return nullcontext()
+
+    def transformer(self) -> nn.Module:
+        """The transformer whose last hidden states the heads read."""
+        return self.backbone
+
     def features(self, input_ids: Tensor, attention_mask: Tensor, positions: Tensor) -> Tensor:
         """The raw hidden states [B, 3, H] the heads read, at `positions` [B, 3]."""
-        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        with self.active():
+            hidden = self.transformer()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         rows = torch.arange(hidden.shape[0], device=hidden.device)[:, None]
         return hidden[rows, positions]
 
@@ -94,6 +105,52 @@ class ValueModel(nn.Module):
             picked = (picked - self.feature_mean) * self.feature_scale
             all_heads = self.heads(picked)  # [B, 3, 3]
         return all_heads.diagonal(dim1=1, dim2=2)  # head j at position j
+
+
+class AdapterCritic(ValueModel):
+    """The critic as a second LoRA adapter on the LoRA actor's frozen base, plus the three heads (docs/training.md).
+
+    One frozen base serves actor, reference (adapters disabled) and critic: what lets a 7B run fit one 80 GB GPU.
+    The critic's parameters are its adapter's (shared with the actor's module tree, where only `active()` switches
+    them on) and the heads; its state dict holds those, not the base. PEFT's `set_adapter` also sets which adapter
+    requires gradients, so outside `active()` the actor's trainable parameters are its own adapter's only.
+
+    Gradient checkpointing recomputes a layer's forward during backward with whichever adapter is active then: a
+    critic's backward must run inside `active()` too, or its gradients are silently those of the actor's adapter.
+    """
+
+    def __init__(self, actor: Any, rank: int, alpha: int):
+        from peft import LoraConfig
+
+        super().__init__(None, actor.config.hidden_size)
+        actor.add_adapter(CRITIC_ADAPTER, LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0,
+                                                     target_modules="all-linear"))
+        self._actor = [actor]  # a list, so that the actor is not registered as a submodule (its base is not ours)
+        marker = f".{CRITIC_ADAPTER}."
+        own = {name.replace(".", "__"): p for name, p in actor.named_parameters() if marker in name}
+        if not own:
+            raise ValueError("the critic adapter attached to no layer of the actor")
+        for parameter in own.values():
+            parameter.data = parameter.data.float()
+        self.adapter = nn.ParameterDict(own)
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        """The actor's base with the critic's adapter in place of the actor's (restored afterwards)."""
+        lora = self._actor[0].base_model
+        previous = lora.active_adapter
+        if previous == CRITIC_ADAPTER:  # nested: already active
+            yield
+            return
+        lora.set_adapter(CRITIC_ADAPTER)
+        try:
+            yield
+        finally:
+            lora.set_adapter(previous)
+
+    def transformer(self) -> nn.Module:
+        """The actor's base transformer (the causal LM without its head)."""
+        return self._actor[0].get_base_model().base_model
 
 
 def pad_right(sequences: Sequence[Sequence[int]], pad_id: int, device: Any = None) -> tuple[Tensor, Tensor]:

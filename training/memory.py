@@ -130,7 +130,11 @@ def memory_plan(cfg: RunConfig, gpu_gib: float = 80.0, world: int = 1) -> Plan |
         trained = p
         if cfg.optim.kl_coef > 0:
             items.append(("KL reference (bf16)", 2 * p / shard, "always"))
-    if cfg.algo.name in ("hiper", "ppo"):
+    if cfg.algo.name in ("hiper", "ppo") and cfg.critic.backbone == "adapter":  # on the actor's base: no weights
+        adapter = actor.lora_params(cfg.model.lora_rank)
+        items += [("critic LoRA adapter + heads + Adam (fp32, 3 copies)", 12 * adapter, "always"),
+                  ("critic LoRA gradients (fp32)", 4 * adapter, "update")]
+    elif cfg.algo.name in ("hiper", "ppo"):
         critic = actor if cfg.critic.backbone == "actor" else shape_of(cfg.critic.backbone)
         if critic is None:  # a critic backbone by hub id that is not in KNOWN_SHAPES: no plan, as for the actor
             return None

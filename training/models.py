@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from training.config import RunConfig
-from training.critic import ValueModel
+from training.critic import AdapterCritic, ValueModel
 
 
 @dataclass
@@ -147,7 +147,10 @@ def make_reference(cfg: RunConfig, actor: Any, dtype: torch.dtype = torch.float3
 
 
 def make_critic(cfg: RunConfig, actor: Any, device: torch.device) -> ValueModel:
-    """The critic: a copy of the actor's base transformer, or a separate backbone by id or path."""
+    """The critic: a copy of the actor's base transformer, a second adapter on a LoRA actor's base, or a separate
+    backbone by id or path."""
+    if cfg.critic.backbone == "adapter":  # shares the actor's base, and so its gradient checkpointing
+        return AdapterCritic(actor, cfg.model.lora_rank, cfg.model.lora_alpha).to(device=device, dtype=torch.float32)
     if cfg.critic.backbone == "actor":
         base = actor.get_base_model() if hasattr(actor, "get_base_model") else actor
         critic = ValueModel.from_causal_lm(base).to(device=device, dtype=torch.float32)
@@ -180,6 +183,8 @@ def save_actor(actor: Any, tokenizer: Any, directory: Path, tiny: bool, state_di
             (directory / stale).unlink(missing_ok=True)
         save_merged_weights(actor, directory)
         actor.get_base_model().config.save_pretrained(directory)
+    elif hasattr(actor, "peft_config"):  # the policy's adapter only, not an adapter critic's
+        actor.save_pretrained(directory, selected_adapters=["default"])
     else:
         actor.save_pretrained(directory, state_dict=state_dict)
     tokenizer.save_pretrained(directory)

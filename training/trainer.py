@@ -229,11 +229,16 @@ class Trainer:
 
             saved_tokenizer = load_tokenizer(self.run_dir / "tokenizer")
         actor, tokenizer = build_actor(cfg, [], device, dtype, tokenizer=saved_tokenizer)
-        actor.load_state_dict(torch.load(path / "actor.pt", map_location=device))
+        # the critic first: an adapter critic adds its adapter to the actor, whose saved state holds it
+        critic = make_critic(cfg, actor, device) if cfg.algo.name in ("hiper", "ppo") else None
+        saved = torch.load(path / "actor.pt", map_location=device)
+        missing, unexpected = actor.load_state_dict(saved, strict=not adapters_only(cfg))
+        if unexpected or any("lora_" in name for name in missing):
+            raise RuntimeError(f"{path / 'actor.pt'} does not match model {cfg.model.name!r} with these LoRA settings "
+                               f"(unexpected {unexpected[:3]}, missing {[n for n in missing if 'lora_' in n][:3]})")
         reference = make_reference(cfg, actor, dtype)
         if reference is not None:
             reference.load_state_dict(torch.load(self.run_dir / "reference.pt", map_location=device))
-        critic = make_critic(cfg, actor, device) if cfg.algo.name in ("hiper", "ppo") else None
         if critic is not None:
             critic.load_state_dict(torch.load(path / "critic.pt", map_location=device))
         return Models(actor.eval(), tokenizer, critic, reference, device, dtype)
@@ -264,6 +269,8 @@ class Trainer:
         if not self.cfg.checkpoint_keep:  # the user chose no checkpoints (the final model is still saved)
             return
         actor, actor_opt = self._whole_state(self.models.actor, self.learner.actor_opt)
+        if adapters_only(self.cfg):  # the frozen base is the named model's, loaded again on resume (15 GiB at 7B)
+            actor = {name: tensor for name, tensor in actor.items() if "lora_" in name}
         critic, critic_opt = self._whole_state(self.models.critic, self.learner.critic_opt)
 
         def write(directory: Path) -> None:
@@ -380,6 +387,11 @@ class Trainer:
         barrier(self.dist)
         self.metrics.close()
         return {"before": before, "after": after, "run_dir": str(self.run_dir)}
+
+
+def adapters_only(cfg: RunConfig) -> bool:
+    """Whether checkpoints hold only the actor's LoRA adapters (its base is the named model, untouched by training)."""
+    return cfg.model.lora and not sft_merged(cfg)
 
 
 def reset_peak_memory(device: torch.device) -> None:

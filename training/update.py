@@ -278,17 +278,18 @@ def _mini_batch_step(learner: Learner, b: UpdateBatch, indices: list[int], actor
             for key in ("pg", "kl", "entropy", "clip_frac"):
                 stats[key] += float(getattr(terms, key)) * share
         if models.critic is not None:
-            with autocast:
-                predicted = models.critic(*critic_inputs(turns, pad_id, device)).float()
-            loss = torch.zeros((), device=device)
-            for h, head in enumerate(HEADS):
-                if head not in b.adv.returns:
-                    continue
-                head_mask = b.adv.value_mask[head][chunk].to(device)
-                loss = loss + float(head_mask.sum()) / head_counts[head] * value_loss(
-                    predicted[:, h], b.values[chunk, h].to(device), b.adv.returns[head][chunk].to(device), head_mask,
-                    cfg.critic.value_clip)
-            (loss * weight).backward()
+            with models.critic.active():  # backward too: checkpointed layers recompute with the active adapter
+                with autocast:
+                    predicted = models.critic(*critic_inputs(turns, pad_id, device)).float()
+                loss = torch.zeros((), device=device)
+                for h, head in enumerate(HEADS):
+                    if head not in b.adv.returns:
+                        continue
+                    head_mask = b.adv.value_mask[head][chunk].to(device)
+                    loss = loss + float(head_mask.sum()) / head_counts[head] * value_loss(
+                        predicted[:, h], b.values[chunk, h].to(device), b.adv.returns[head][chunk].to(device), head_mask,
+                        cfg.critic.value_clip)
+                (loss * weight).backward()
             stats["value"] += float(loss.detach()) * weight
     if actor_step:
         actor_params = [p for p in models.actor.parameters() if p.requires_grad]
@@ -296,9 +297,10 @@ def _mini_batch_step(learner: Learner, b: UpdateBatch, indices: list[int], actor
             sum_gradients(actor_params, learner.dist)
         norms["actor"] = _clipped_step(actor_params, learner.actor_opt, cfg.optim.max_grad_norm)
     if learner.critic_opt is not None:
-        if not is_sharded(models.critic):
-            sum_gradients(models.critic.parameters(), learner.dist)
-        norms["critic"] = _clipped_step(list(models.critic.parameters()), learner.critic_opt, cfg.optim.max_grad_norm)
+        with models.critic.active():  # an adapter critic's parameters require gradients only while it is active
+            if not is_sharded(models.critic):
+                sum_gradients(models.critic.parameters(), learner.dist)
+            norms["critic"] = _clipped_step(list(models.critic.parameters()), learner.critic_opt, cfg.optim.max_grad_norm)
     out = {key: all_reduce_sum(value, learner.dist) for key, value in stats.items()}
     return out | {f"grad_norm/{name}": norm for name, norm in norms.items()}
 

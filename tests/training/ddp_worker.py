@@ -1,7 +1,8 @@
 """Run one PPO update on a fixed global batch, with or without data parallelism (launched by test_distributed).
 
 Usage: python -m torch.distributed.run --nproc-per-node N tests/training/ddp_worker.py OUT_DIR [fsdp]
-With `fsdp`, the models are sharded (FSDP2) instead of replicated. Every process builds the same tiny model (same
+With `fsdp`, the models are sharded (FSDP2) instead of replicated; with `adapter`, a LoRA actor with the critic as
+a second adapter on its base (its gradients are summed over ranks only while that adapter is active). Every process builds the same tiny model (same
 seed) and plays the same fixed rollout; each rank then back-propagates its share of the turns. Rank 0 writes the
 update's metrics and the final weights.
 """
@@ -25,12 +26,15 @@ from training.fsdp import full_state_dict, gathered  # noqa: E402
 from training.rollout import collect  # noqa: E402
 from training.trainer import Trainer  # noqa: E402
 
+ADAPTER_CRITIC = ["model.lora=true", "model.lora_rank=4", "critic.backbone=adapter", "critic.lr=1e-2"]
+
 
 def main() -> None:
     out = Path(sys.argv[1])
     cfg = load_config(overrides=[*FAST, "iterations=0", "optim.mini_batch_turns=6", "optim.micro_batch_turns=2",
                                  "optim.ppo_epochs=2", "env.num_envs=8", f"model.fsdp={'fsdp' in sys.argv[2:]}",
-                                 "critic.fit_bias=true"])  # the fit must shift every rank's copy or shard alike
+                                 "critic.fit_bias=true",  # the fit must shift every rank's copy or shard alike
+                                 *(ADAPTER_CRITIC if "adapter" in sys.argv[2:] else [])])
     trainer = Trainer(cfg, out / "run", progress=False)
     envs = [gym.make(toy.ENV_ID, max_episode_steps=4) for _ in range(8)]
     options = [{"task": k} for k in range(8)]

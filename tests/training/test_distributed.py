@@ -30,10 +30,11 @@ def _launch(out: Path, nproc: int, *flags: str) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["ddp", "fsdp"])
+@pytest.mark.parametrize("mode", ["ddp", "fsdp", "adapter"])
 def test_two_gloo_processes_match_one_process(tmp_path, mode):
-    one = _launch(tmp_path / "one", 1)
-    two = _launch(tmp_path / "two", 2, *(["fsdp"] if mode == "fsdp" else []))
+    flags = {"ddp": [], "fsdp": ["fsdp"], "adapter": ["adapter"]}[mode]
+    one = _launch(tmp_path / "one", 1, *[f for f in flags if f == "adapter"])
+    two = _launch(tmp_path / "two", 2, *flags)
     assert (one["world"], two["world"]) == (1, 2) and one["turns"] == two["turns"]
     for key in ("loss/policy", "loss/value", "kl", "entropy", "reward/shaped_mean", "adv/low_abs_mean"):
         assert two[key] == pytest.approx(one[key], rel=1e-4, abs=1e-6), key

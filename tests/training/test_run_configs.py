@@ -39,8 +39,8 @@ GPU_CONFIGS = [p for p in CONFIGS if "qwen2.5" in p.stem]
 
 @pytest.mark.parametrize("path", GPU_CONFIGS, ids=[p.stem for p in GPU_CONFIGS])
 def test_shipped_gpu_configs_fit_their_gpus_by_the_memory_plan(path, capsys, tmp_path):
-    """1.5B on one 80 GB GPU; 7B (full fine-tuning, FSDP) on eight."""
-    gpus = "8" if "7b" in path.stem else "1"
+    """1.5B on one 80 GB GPU; 7B with LoRA (critic as a second adapter) on one; 7B full fine-tuning (FSDP) on eight."""
+    gpus = "8" if "7b" in path.stem and "lora" not in path.stem else "1"
     assert main(["--config", str(path), "--dry-run", "--gpus", gpus, "--gpu-gib", "80", f"output_dir={tmp_path}"]) == 0
     out = capsys.readouterr().out
     assert f"memory plan per GPU ({gpus} GPU(s) of 80 GiB)" in out and "-> fits" in out

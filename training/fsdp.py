@@ -44,6 +44,45 @@ def shard_model(model: nn.Module) -> nn.Module:
     return model
 
 
+def shard_from_rank0(model: nn.Module, device: torch.device, info: DistInfo) -> nn.Module:
+    """Shard `model` when only rank 0 holds its weights (on CPU) and the other ranks built it on the meta device.
+
+    Each block is sharded, the shards are allocated on `device`, and rank 0's weights are broadcast tensor by tensor,
+    each rank keeping its shard: no GPU ever holds a whole model, and only rank 0's host memory holds one. Buffers
+    outside the state dict (rotary frequencies) are copied from rank 0 as well.
+    """
+    import torch.distributed as dist
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
+
+    state = {name: t.detach() for name, t in model.state_dict().items()} if info.is_main else {}
+    buffers = [{name: b.detach().clone() for name, b in model.named_buffers()} if info.is_main else None]
+    dist.broadcast_object_list(buffers, src=0)
+    shard_model(model)
+    model.to_empty(device=device)
+    set_model_state_dict(model, state, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
+    with torch.no_grad():
+        for name, buffer in model.named_buffers():
+            buffer.copy_(buffers[0][name].to(buffer.device, buffer.dtype))
+    return model
+
+
+class StreamedWeights:
+    """A sharded model's whole weights as `.items()`, gathered one tensor at a time while they are iterated.
+
+    Each gather is a collective: every rank must iterate to the end, in the same order (`drain` on ranks that do not
+    use them). Peak memory is one whole tensor, not a whole model."""
+
+    def __init__(self, model: nn.Module):
+        self.model = model
+
+    def items(self) -> Iterator[tuple[str, torch.Tensor]]:
+        """(name, whole tensor) pairs in state-dict order."""
+        from torch.distributed.tensor import DTensor
+
+        for name, tensor in self.model.state_dict().items():
+            yield name, tensor.full_tensor() if isinstance(tensor, DTensor) else tensor
+
+
 def fsdp_units(model: nn.Module | None) -> list[Any]:
     """The FSDP-managed modules inside `model` (empty when it is not sharded)."""
     if model is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,21 +66,27 @@ def build_actor(
     adapters in fp32.
     """
     m = cfg.model
+    meta = device.type == "meta"  # shapes only: an FSDP rank that receives its shard from rank 0 (`shard_from_rank0`)
     if m.name == "tiny":
         from hiper_agents.tiny import build_tiny_model, build_tiny_tokenizer
 
         if tokenizer is None:
             tokenizer = build_tiny_tokenizer(list(corpus), vocab_size=m.tiny_vocab)
-        model = build_tiny_model(tokenizer, hidden=m.tiny_hidden, layers=m.tiny_layers, seed=cfg.seed)
+        with torch.device("meta") if meta else nullcontext():
+            model = build_tiny_model(tokenizer, hidden=m.tiny_hidden, layers=m.tiny_layers, seed=cfg.seed)
     else:
-        from transformers import AutoModelForCausalLM
+        from transformers import AutoConfig, AutoModelForCausalLM
 
         from hiper_agents.models import resolve_model
         from hiper_agents.tiny import load_tokenizer
 
         path = resolve_model(m.name)
         tokenizer = load_tokenizer(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype if m.lora else torch.float32)
+        if meta:
+            with torch.device("meta"):
+                model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(path))
+        else:
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype if m.lora else torch.float32)
     model = model.to(device=device, dtype=dtype if m.lora else torch.float32)
     if m.gradient_checkpointing:
         enable_gradient_checkpointing(model)
@@ -122,8 +129,6 @@ def enable_gradient_checkpointing(model: Any) -> None:
 
 def compute_context(device: torch.device, dtype: torch.dtype) -> Any:
     """Autocast to the compute dtype around forward passes of fp32 master weights (a no-op in fp32)."""
-    from contextlib import nullcontext
-
     return nullcontext() if dtype == torch.float32 else torch.autocast(device.type, dtype=dtype)
 
 
@@ -159,7 +164,13 @@ def make_critic(cfg: RunConfig, actor: Any, device: torch.device) -> ValueModel:
 
         from hiper_agents.models import resolve_model
 
-        backbone = AutoModel.from_pretrained(resolve_model(cfg.critic.backbone))
+        if device.type == "meta":
+            from transformers import AutoConfig
+
+            with torch.device("meta"):
+                backbone = AutoModel.from_config(AutoConfig.from_pretrained(resolve_model(cfg.critic.backbone)))
+        else:
+            backbone = AutoModel.from_pretrained(resolve_model(cfg.critic.backbone))
         critic = ValueModel(backbone, backbone.config.hidden_size).to(device=device, dtype=torch.float32)
     if cfg.model.gradient_checkpointing:
         enable_gradient_checkpointing(critic.backbone)

@@ -22,7 +22,16 @@ from hiper_gym.core import offers
 from training import checkpoint as ckpt
 from training.config import RunConfig, config_to_dict
 from training.distributed import barrier, engine_sees_only_this_rank_gpu, gather_objects, init_from_env, shard
-from training.fsdp import full_optimizer_state, full_state_dict, gathered, is_sharded, load_optimizer_state, shard_model
+from training.fsdp import (
+    StreamedWeights,
+    full_optimizer_state,
+    full_state_dict,
+    gathered,
+    is_sharded,
+    load_optimizer_state,
+    shard_from_rank0,
+    shard_model,
+)
 from training.metrics import MetricsLog
 from training.models import (
     Models,
@@ -98,12 +107,20 @@ class Trainer:
             self.metrics.drop_phase("after_rl")  # a finished run continued with a larger budget evaluates again
         if self.dist.is_main:  # a resumed run records the settings it goes on with (e.g. a raised `iterations`)
             (run_dir / "config.yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+        # Under FSDP only rank 0 builds the models' weights (on CPU; the others on the meta device), and each rank
+        # receives its shard; a run with SFT builds them whole everywhere, as every rank runs the SFT steps.
+        self.sharded_build = cfg.model.fsdp and self.dist.enabled and (latest is not None or not cfg.sft.enabled)
         self.models = self._load(latest) if latest is not None else self._build()
-        self.backend = self._make_backend()
-        if cfg.model.fsdp:  # after the backend: a vLLM engine starts from the whole weights saved here
+        # a vLLM engine starts from the whole weights, saved before sharding; transformers generates with the
+        # sharded actor itself (gathered around rollouts), so its backend comes after
+        self.backend = self._make_backend() if cfg.rollout.backend == "vllm" else None
+        if cfg.model.fsdp:
             for model in (self.models.actor, self.models.critic, self.models.reference):
-                if model is not None:
+                if model is not None and self.sharded_build:
+                    shard_from_rank0(model, self.models.device, self.dist)
+                elif model is not None:
                     shard_model(model)
+        self.backend = self.backend or self._make_backend()
         self.policy = HierarchicalPolicy(
             self.backend, self.models.tokenizer, env_family=self.env_family, history_length=cfg.rollout.history_length,
             max_prompt_tokens=cfg.rollout.max_prompt_tokens, max_new_tokens=cfg.rollout.max_new_tokens,
@@ -154,8 +171,10 @@ class Trainer:
             return TransformersBackend(self.models.actor, self.models.tokenizer, device=str(self.models.device))
         from hiper_agents.backends.vllm_backend import VLLMBackend
 
-        sync_dir = self.run_dir / f"vllm_weights_rank{self.dist.rank}"
-        save_actor(self.models.actor, self.models.tokenizer, sync_dir, tiny=self.cfg.model.name == "tiny", whole=True)
+        sync_dir = self.run_dir / "vllm_weights"  # rank 0 writes, every rank's engine reads
+        if self.dist.is_main:
+            save_actor(self.models.actor, self.models.tokenizer, sync_dir, tiny=self.cfg.model.name == "tiny", whole=True)
+        barrier(self.dist)
         kwargs = {"gpu_memory_utilization": 0.4, "seed": self.cfg.seed, **self.cfg.rollout.vllm_kwargs}
         if not (self.dist.enabled and self.models.device.type == "cuda"):
             return VLLMBackend(sync_dir, self.models.tokenizer, **kwargs)
@@ -169,14 +188,30 @@ class Trainer:
         """After an update, push the actor's weights (LoRA merged) into the vLLM engine (docs/agents.md)."""
         if self.cfg.rollout.backend != "vllm":
             return  # the transformers backend generates with the live model
-        from hiper_agents.backends.vllm_backend import merged_weights, save_merged_weights
+        from hiper_agents.backends.vllm_backend import merged_weights
 
-        weights = full_state_dict(self.models.actor, all_ranks=True) if is_sharded(self.models.actor) else None
         if self.backend.in_process:  # streamed tensor by tensor into the engine's model, no disk round trip
-            self.backend.load_weights(merged_weights(self.models.actor, weights))
+            self.backend.load_weights(merged_weights(self.models.actor, self._streamed_weights()))
             return
-        directory = save_merged_weights(self.models.actor, self.run_dir / f"vllm_sync_rank{self.dist.rank}", weights)
-        self.backend.reload_weights(directory)
+        self.backend.reload_weights(self.save_rollout_weights(self.run_dir / "vllm_sync"))
+
+    def _streamed_weights(self) -> StreamedWeights | None:
+        """A sharded actor's weights, gathered one tensor at a time as they are read (never whole); else None."""
+        return StreamedWeights(self.models.actor) if is_sharded(self.models.actor) else None
+
+    def save_rollout_weights(self, directory: Path) -> Path:
+        """Write the actor's whole weights (adapters added) for the engines to load: rank 0 writes one file, the other
+        ranks join each tensor's gather when the actor is sharded, and every rank returns once it is written."""
+        from hiper_agents.backends.vllm_backend import save_merged_weights
+
+        weights = self._streamed_weights()
+        if self.dist.is_main:
+            save_merged_weights(self.models.actor, directory, weights)
+        elif weights is not None:
+            for _ in weights.items():
+                pass
+        barrier(self.dist)
+        return directory
 
     def _generating_model(self) -> Any:
         """The model rollouts run through in this process: the actor for transformers, none for vLLM (the engine
@@ -195,7 +230,7 @@ class Trainer:
             # with fresh random choices (a single demonstration per task is memorised as a fixed choice).
             options = cycled(self.train_options, cfg.sft.episodes)
             episodes = expert_episodes(self.envs[0], options, seed=cfg.seed, noise=cfg.sft.expert_noise)
-        actor, tokenizer = build_actor(cfg, expert_texts(episodes), device, dtype)
+        actor, tokenizer = build_actor(cfg, expert_texts(episodes), self._build_device(device), dtype)
         if self.dist.is_main:
             tokenizer.save_pretrained(self.run_dir / "tokenizer")
         models = Models(actor, tokenizer, None, None, device, dtype)
@@ -211,13 +246,19 @@ class Trainer:
             if cfg.model.lora:
                 models.actor = actor = restart_lora(actor, cfg)
         models.reference = make_reference(cfg, actor, dtype)
-        models.critic = make_critic(cfg, actor, device) if cfg.algo.name in ("hiper", "ppo") else None
+        models.critic = make_critic(cfg, actor, self._build_device(device)) if cfg.algo.name in ("hiper", "ppo") else None
         if self.dist.is_main:
             if models.reference is not None:
                 torch.save(models.reference.state_dict(), self.run_dir / "reference.pt")
             save_actor(actor, tokenizer, self.run_dir / "model", tiny=cfg.model.name == "tiny", whole=sft_merged(cfg))
         barrier(self.dist)
         return models
+
+    def _build_device(self, device: torch.device) -> torch.device:
+        """Where this rank builds the models: `device`, or under a sharded build CPU on rank 0 and meta elsewhere."""
+        if not self.sharded_build:
+            return device
+        return torch.device("cpu") if self.dist.is_main else torch.device("meta")
 
     def _load(self, path: Path) -> Models:
         cfg = self.cfg
@@ -228,19 +269,22 @@ class Trainer:
             from hiper_agents.tiny import load_tokenizer
 
             saved_tokenizer = load_tokenizer(self.run_dir / "tokenizer")
-        actor, tokenizer = build_actor(cfg, [], device, dtype, tokenizer=saved_tokenizer)
+        build = self._build_device(device)
+        actor, tokenizer = build_actor(cfg, [], build, dtype, tokenizer=saved_tokenizer)
         # the critic first: an adapter critic adds its adapter to the actor, whose saved state holds it
-        critic = make_critic(cfg, actor, device) if cfg.algo.name in ("hiper", "ppo") else None
-        saved = torch.load(path / "actor.pt", map_location=device)
+        critic = make_critic(cfg, actor, build) if cfg.algo.name in ("hiper", "ppo") else None
+        reference = make_reference(cfg, actor, dtype)
+        if build.type == "meta":  # this rank receives its shards from rank 0 (`shard_from_rank0`)
+            return Models(actor.eval(), tokenizer, critic, reference, device, dtype)
+        saved = torch.load(path / "actor.pt", map_location=build)
         missing, unexpected = actor.load_state_dict(saved, strict=not adapters_only(cfg))
         if unexpected or any("lora_" in name for name in missing):
             raise RuntimeError(f"{path / 'actor.pt'} does not match model {cfg.model.name!r} with these LoRA settings "
                                f"(unexpected {unexpected[:3]}, missing {[n for n in missing if 'lora_' in n][:3]})")
-        reference = make_reference(cfg, actor, dtype)
         if reference is not None:
-            reference.load_state_dict(torch.load(self.run_dir / "reference.pt", map_location=device))
+            reference.load_state_dict(torch.load(self.run_dir / "reference.pt", map_location=build))
         if critic is not None:
-            critic.load_state_dict(torch.load(path / "critic.pt", map_location=device))
+            critic.load_state_dict(torch.load(path / "critic.pt", map_location=build))
         return Models(actor.eval(), tokenizer, critic, reference, device, dtype)
 
     def _load_optimizers(self, path: Path) -> None:

@@ -1,8 +1,9 @@
 """Run one PPO update on a fixed global batch, with or without data parallelism (launched by test_distributed).
 
-Usage: python -m torch.distributed.run --nproc-per-node N tests/training/ddp_worker.py OUT_DIR [fsdp]
+Usage: python -m torch.distributed.run --nproc-per-node N tests/training/ddp_worker.py OUT_DIR [fsdp] [adapter] [nosft]
 With `fsdp`, the models are sharded (FSDP2) instead of replicated; with `adapter`, a LoRA actor with the critic as
-a second adapter on its base (its gradients are summed over ranks only while that adapter is active). Every process builds the same tiny model (same
+a second adapter on its base (its gradients are summed over ranks only while that adapter is active); with `nosft`,
+no SFT warm start (then FSDP ranks other than 0 build on the meta device and receive their shards from rank 0). Every process builds the same tiny model (same
 seed) and plays the same fixed rollout; each rank then back-propagates its share of the turns. Rank 0 writes the
 update's metrics and the final weights.
 """
@@ -34,7 +35,8 @@ def main() -> None:
     cfg = load_config(overrides=[*FAST, "iterations=0", "optim.mini_batch_turns=6", "optim.micro_batch_turns=2",
                                  "optim.ppo_epochs=2", "env.num_envs=8", f"model.fsdp={'fsdp' in sys.argv[2:]}",
                                  "critic.fit_bias=true",  # the fit must shift every rank's copy or shard alike
-                                 *(ADAPTER_CRITIC if "adapter" in sys.argv[2:] else [])])
+                                 *(ADAPTER_CRITIC if "adapter" in sys.argv[2:] else []),
+                                 *(["sft.enabled=false"] if "nosft" in sys.argv[2:] else [])])
     trainer = Trainer(cfg, out / "run", progress=False)
     envs = [gym.make(toy.ENV_ID, max_episode_steps=4) for _ in range(8)]
     options = [{"task": k} for k in range(8)]
@@ -44,6 +46,7 @@ def main() -> None:
     owned = [t.episode % trainer.dist.world == trainer.dist.rank for t in samples]
     row = trainer.learner.update(samples, iteration=1, owned=owned)
     weights = {"actor": full_state_dict(trainer.models.actor), "critic": full_state_dict(trainer.models.critic)}
+    trainer.save_rollout_weights(out / "sync")  # what vLLM engines would load: gathered tensor by tensor when sharded
     if trainer.dist.is_main:
         (out / "row.json").write_text(json.dumps({**row, "turns": len(samples), "world": trainer.dist.world}))
         torch.save(weights, out / "weights.pt")

@@ -32,8 +32,10 @@ def _launch(out: Path, nproc: int, *flags: str) -> dict:
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["ddp", "fsdp", "adapter"])
 def test_two_gloo_processes_match_one_process(tmp_path, mode):
-    flags = {"ddp": [], "fsdp": ["fsdp"], "adapter": ["adapter"]}[mode]
-    one = _launch(tmp_path / "one", 1, *[f for f in flags if f == "adapter"])
+    # fsdp without SFT: rank 1 builds on the meta device and receives its shards from rank 0 (a run with SFT builds
+    # whole on every rank: test_sharded_run_checkpoints_and_resumes_exactly, whose resume takes the meta path)
+    flags = {"ddp": [], "fsdp": ["fsdp", "nosft"], "adapter": ["adapter"]}[mode]
+    one = _launch(tmp_path / "one", 1, *[f for f in flags if f != "fsdp"])
     two = _launch(tmp_path / "two", 2, *flags)
     assert (one["world"], two["world"]) == (1, 2) and one["turns"] == two["turns"]
     for key in ("loss/policy", "loss/value", "kl", "entropy", "reward/shaped_mean", "adv/low_abs_mean"):
@@ -43,6 +45,12 @@ def test_two_gloo_processes_match_one_process(tmp_path, mode):
     for part in ("actor", "critic"):
         for name, tensor in w1[part].items():
             torch.testing.assert_close(w2[part][name], tensor, rtol=1e-4, atol=1e-6, msg=f"{part}.{name}")
+    from safetensors.torch import load_file
+
+    s1, s2 = (load_file(tmp_path / run / "sync" / "model.safetensors") for run in ("one", "two"))
+    assert s1.keys() == s2.keys() and "lm_head.weight" in s1
+    for name, tensor in s1.items():
+        torch.testing.assert_close(s2[name], tensor, rtol=1e-4, atol=1e-6, msg=name)
 
 
 @pytest.mark.slow

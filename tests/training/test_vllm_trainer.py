@@ -36,14 +36,19 @@ def _trainer_logprob(trainer, prompt, token):
     return float(torch.log_softmax(logits, -1)[token])
 
 
-@pytest.mark.parametrize("in_process", [False, True], ids=["engine-process-disk-sync", "in-process-streamed-sync"])
-def test_two_hiper_iterations_on_vllm_sync_weights_and_agree_on_logprobs(tmp_path, monkeypatch, in_process):
+# the 7B-on-one-GPU recipe's shape: a LoRA actor whose critic is a second adapter; only the actor's reaches vLLM
+ADAPTER_CRITIC = ["model.lora=true", "model.lora_rank=4", "critic.backbone=adapter", "critic.lr=1e-2"]
+
+
+@pytest.mark.parametrize(("in_process", "extra"), [(False, []), (True, []), (True, ADAPTER_CRITIC)],
+                         ids=["engine-process-disk-sync", "in-process-streamed-sync", "lora-with-adapter-critic"])
+def test_two_hiper_iterations_on_vllm_sync_weights_and_agree_on_logprobs(tmp_path, monkeypatch, in_process, extra):
     from tests.training.test_trainer import FAST
     from training.config import load_config
     from training.trainer import Trainer
 
     monkeypatch.setenv("VLLM_ENABLE_V1_MULTIPROCESSING", "0" if in_process else "1")
-    cfg = load_config(overrides=[*FAST, *VLLM, "iterations=2", "algo.name=hiper", "optim.actor_lr=1e-3"])
+    cfg = load_config(overrides=[*FAST, *VLLM, "iterations=2", "algo.name=hiper", "optim.actor_lr=1e-3", *extra])
     with Trainer(cfg, tmp_path / "run", progress=False) as trainer:
         assert trainer.backend.in_process is in_process
         prompt = trainer.models.tokenizer.encode("You are in a hall with three keys and three doors.")
@@ -53,7 +58,7 @@ def test_two_hiper_iterations_on_vllm_sync_weights_and_agree_on_logprobs(tmp_pat
         ours = _trainer_logprob(trainer, prompt, token)
     assert after != before  # the engine serves the updated weights
     assert abs(after - ours) < 1e-3  # and they are the training model's (fp32; docs/agents.md "Log-probs": 1e-3)
-    assert (tmp_path / "run" / "vllm_sync_rank0").exists() is not in_process  # streaming writes nothing
+    assert (tmp_path / "run" / "vllm_sync").exists() is not in_process  # streaming writes nothing
     for row in rows:
         assert row["turns"] > 0 and row["update/skipped_steps"] == 0
         assert row["logprob_mismatch"] < 1e-3, row["logprob_mismatch"]  # sampler vs pi_old on the rollout's tokens

@@ -130,6 +130,8 @@ class RolloutConfig:
     prompt_style: str = _f("full", "full (intro and format rules, for pretrained models) or compact (the state alone)",
                            ("full", "compact"))
     vllm_kwargs: dict = _f({}, "extra vllm.LLM arguments (gpu_memory_utilization, enforce_eager, ...)")
+    engine_sleep: str = _f("auto", "free vLLM's weights and KV cache during updates: auto (where vLLM can: CUDA), always, never",
+                           ("auto", "always", "never"))
 
 
 @dataclass

@@ -159,7 +159,9 @@ def memory_plan(cfg: RunConfig, gpu_gib: float = 80.0, world: int = 1) -> Plan |
               (f"response logits, {turns} x {new + 1} positions x vocab {actor.vocab:,}", logits, "update")]
     if cfg.rollout.backend == "vllm":
         share = float(cfg.rollout.vllm_kwargs.get("gpu_memory_utilization", 0.4))
-        items.append((f"vLLM engine (gpu_memory_utilization {share})", share * gpu_gib * GIB, "always"))
+        asleep = cfg.rollout.engine_sleep != "never"  # sleep mode frees weights and KV cache during updates (CUDA)
+        items.append((f"vLLM engine (gpu_memory_utilization {share}{', asleep in updates' if asleep else ''})",
+                      share * gpu_gib * GIB, "rollout" if asleep else "always"))
     else:
         batch = -(-cfg.env.num_envs // world)
         kv = batch * (prompt + new) * actor.layers * 2 * actor.kv_heads * actor.head_dim * 2

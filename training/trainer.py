@@ -113,6 +113,7 @@ class Trainer:
         self.models = self._load(latest) if latest is not None else self._build()
         # a vLLM engine starts from the whole weights, saved before sharding; transformers generates with the
         # sharded actor itself (gathered around rollouts), so its backend comes after
+        self.engine_sleeps = False  # whether the vLLM engine frees its memory during updates (`_make_backend`)
         self.backend = self._make_backend() if cfg.rollout.backend == "vllm" else None
         if cfg.model.fsdp:
             for model in (self.models.actor, self.models.critic, self.models.reference):
@@ -176,6 +177,13 @@ class Trainer:
             save_actor(self.models.actor, self.models.tokenizer, sync_dir, tiny=self.cfg.model.name == "tiny", whole=True)
         barrier(self.dist)
         kwargs = {"gpu_memory_utilization": 0.4, "seed": self.cfg.seed, **self.cfg.rollout.vllm_kwargs}
+        sleep, available = self.cfg.rollout.engine_sleep, VLLMBackend.sleep_mode_available()
+        self.engine_sleeps = sleep == "always" or (sleep == "auto" and available)
+        if self.engine_sleeps and available:
+            kwargs.setdefault("enable_sleep_mode", True)
+        elif self.engine_sleeps and self.dist.is_main:
+            print("rollout.engine_sleep=always: vLLM's sleep mode frees no memory on this platform (its workers ignore it); "
+                  "the engine is still put to sleep and woken around every update")
         if not (self.dist.enabled and self.models.device.type == "cuda"):
             return VLLMBackend(sync_dir, self.models.tokenizer, **kwargs)
         # Several ranks on CUDA: each rank's engine in its own process that sees only this rank's GPU (not tested on
@@ -188,12 +196,17 @@ class Trainer:
         """After an update, push the actor's weights (LoRA merged) into the vLLM engine (docs/agents.md)."""
         if self.cfg.rollout.backend != "vllm":
             return  # the transformers backend generates with the live model
+        from hiper_agents.backends.base import BackendError
         from hiper_agents.backends.vllm_backend import merged_weights
 
+        if self.engine_sleeps:  # asleep since the update began: weights first, the KV cache once they are loaded
+            self.backend.wake_up(["weights"])
         if self.backend.in_process:  # streamed tensor by tensor into the engine's model, no disk round trip
             self.backend.load_weights(merged_weights(self.models.actor, self._streamed_weights()))
-            return
-        self.backend.reload_weights(self.save_rollout_weights(self.run_dir / "vllm_sync"))
+        else:
+            self.backend.reload_weights(self.save_rollout_weights(self.run_dir / "vllm_sync"))
+        if self.engine_sleeps and not self.backend.wake_up(["kv_cache"]):
+            raise BackendError("the vLLM engine is not fully awake after the weight sync (wake_up returned False)")
 
     def _streamed_weights(self) -> StreamedWeights | None:
         """A sharded actor's weights, gathered one tensor at a time as they are read (never whole); else None."""
@@ -373,6 +386,8 @@ class Trainer:
         row = {"iteration": it, **rollout_metrics(turns, episodes, rollout_s), **peak_memory(self.models.device, "rollout")}
         owned = [t.episode % self.dist.world == self.dist.rank for t in turns]
         update_started = time.perf_counter()
+        if self.engine_sleeps:  # the update gets the engine's share of the GPU; `sync_weights` wakes it
+            self.backend.sleep()
         reset_peak_memory(self.models.device)
         row.update(self.learner.update(turns, it, owned))
         row.update(peak_memory(self.models.device, "update"))

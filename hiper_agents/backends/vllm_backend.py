@@ -103,6 +103,23 @@ class VLLMBackend:
         self.llm.collective_rpc("reload_weights", kwargs={"weights_path": str(directory)})
         self.llm.reset_prefix_cache()
 
+    @staticmethod
+    def sleep_mode_available() -> bool:
+        """Whether this platform's vLLM frees memory in sleep mode (CUDA and ROCm do; on CPU its workers ignore it)."""
+        from vllm.platforms import current_platform
+
+        return bool(current_platform.is_sleep_mode_available())
+
+    def sleep(self) -> None:
+        """Free the engine's weights and KV cache (level 2: the next weight load rewrites every weight; vLLM keeps the
+        buffers it needs) until `wake_up`. Construct the engine with `enable_sleep_mode=True` where it is available."""
+        self.llm.sleep(level=2)
+
+    def wake_up(self, tags: list[str] | None = None) -> bool:
+        """Reallocate what `tags` name ("weights", "kv_cache"; None: all); returns whether the engine is fully awake
+        (it schedules requests again only then)."""
+        return bool(self.llm.wake_up(tags))
+
     @property
     def in_process(self) -> bool:
         """Whether the engine runs in this process (VLLM_ENABLE_V1_MULTIPROCESSING=0), so weights can be streamed."""

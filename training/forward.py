@@ -38,15 +38,15 @@ def response_logprobs(
     positions = (attention.cumsum(-1) - 1).clamp(min=0)
     mask = left_padded_mask(attention, eager=_attention_kind(model) == "eager")
     logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=width + 1).logits
-    # Kept column c holds the logits at sequence position total - width - 1 + c, which predict the next token.
+    # Kept column c < width holds the logits at sequence position total - width - 1 + c, which predict the token at
+    # total - width + c. Log-probs are computed per column, then realigned so each response starts at column 0
+    # (realigning the [B, W, V] logits instead would copy them).
+    logp, entropy = token_logprobs_and_entropy(logits[:, :width], ids[:, total - width :], temperature)
     length = torch.tensor(lengths, device=device)
     k = torch.arange(width, device=device)
     mask = k[None, :] < length[:, None]
     column = (width - length[:, None] + k[None, :]).clamp(0, width - 1)
-    targets = ids.gather(1, (total - width + column).clamp(max=total - 1))
-    picked = logits.gather(1, column[:, :, None].expand(-1, -1, logits.shape[-1]))
-    logp, entropy = token_logprobs_and_entropy(picked, targets, temperature)
-    return logp * mask, entropy * mask, mask
+    return logp.gather(1, column) * mask, entropy.gather(1, column) * mask, mask
 
 
 def left_padded_mask(attention: Tensor, eager: bool = False) -> Tensor:

@@ -3,14 +3,17 @@
 Bytes per parameter follow the trainer's mixed precision (docs/training.md): trained weights are fp32 masters (4 B)
 with fp32 gradients (4 B) and two fp32 Adam moments (8 B); autocast keeps a bf16 copy of each weight during a pass
 (2 B); the KL reference and a LoRA actor's frozen base are held in bf16 (2 B). On one GPU AdamW is fused (in place);
-under FSDP its foreach step makes temporaries of about two fp32 copies of the largest trained model's shard. Activations of one micro-batch follow a per-token, per-layer
-cost of 2 x (16 h + 4 i) bytes (h hidden, i MLP width), calibrated on an H200 (benchmarks/gpu_smoke.json: 84.0 GiB
-peak for 8 turns x 2,560 tokens without gradient checkpointing at Qwen2.5-1.5B's shape); with gradient checkpointing
-each layer keeps only its bf16 input and one layer is live at a time. The response logits cost about 14 B per kept
-position and vocabulary entry (bf16 logits, their fp32 copy, log-softmax and probabilities). A vLLM engine holds its
-`gpu_memory_utilization` share of the GPU for the whole run. On that H200 the plan of the smoke's iteration gave
-69 GiB against 70.4 measured. Figures are per GPU; FSDP divides weights, gradients and optimizer state by the world
-size. The H200 figure included the foreach temporaries (11.5 GiB), which fused AdamW now avoids (not yet measured).
+under FSDP its foreach step makes temporaries of about two fp32 copies of the largest trained model's shard.
+Activations of one micro-batch follow a per-token, per-layer cost of 2 x (16 h + 4 i) bytes (h hidden, i MLP width),
+calibrated on an H200 (benchmarks/gpu_smoke.json: 84.0 GiB peak for 8 turns x 2,560 tokens without gradient
+checkpointing at Qwen2.5-1.5B's shape); with gradient checkpointing each layer keeps only its bf16 input and one
+layer is live at a time. The response logits cost 4 B per kept position and vocabulary entry (bf16 logits and their
+gradient) plus one chunk's fp32 temporaries: log-probs and entropy are computed over chunks of positions and
+recomputed in backward (computed whole, as in the H200 run, they cost 14 B per entry). A vLLM engine holds its
+`gpu_memory_utilization` share of the GPU for the whole run, or during rollouts only when it sleeps through updates
+(`rollout.engine_sleep`). On that H200 the plan of the smoke's iteration gave 69 GiB against 70.4 measured, with
+whole-vocabulary logits and the foreach AdamW temporaries (11.5 GiB) that fused AdamW now avoids (the new figures
+are not yet measured). Figures are per GPU; FSDP divides weights, gradients and optimizer state by the world size.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from training.config import RunConfig
+from training.losses import CHUNK_ELEMENTS
 
 GIB = 2**30
 
@@ -154,7 +158,8 @@ def memory_plan(cfg: RunConfig, gpu_gib: float = 80.0, world: int = 1) -> Plan |
     else:
         activations = tokens * actor.layers * per_layer
         how = "no checkpointing"
-    logits = turns * (new + 1) * actor.vocab * 14
+    # bf16 logits and their gradient, plus one chunk's fp32 temporaries (training.losses.CHUNK_ELEMENTS)
+    logits = turns * (new + 1) * actor.vocab * 4 + 3 * 4 * CHUNK_ELEMENTS
     items += [(f"activations, one micro-batch of {tokens:,} tokens ({how})", activations, "update"),
               (f"response logits, {turns} x {new + 1} positions x vocab {actor.vocab:,}", logits, "update")]
     if cfg.rollout.backend == "vllm":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from training.advantages import Advantages
 from training.losses import (
@@ -117,3 +119,41 @@ def test_policy_loss_gradient_matches_finite_differences_of_the_hand_written_sur
             assert p.grad[index].item() == pytest.approx(numeric, rel=1e-5, abs=1e-9), name
             checked += 1
     assert checked == 9
+
+
+@given(rows=st.integers(1, 3), width=st.integers(1, 9), vocab=st.integers(2, 50), per_chunk=st.integers(1, 12),
+       temperature=st.sampled_from([0.7, 1.0]), seed=st.integers(0, 1000))
+@settings(max_examples=40, deadline=None)
+def test_chunked_logprobs_equal_the_whole_computation_with_gradients(rows, width, vocab, per_chunk, temperature, seed):
+    generator = torch.Generator().manual_seed(seed)
+    logits = torch.randn(rows, width, vocab, generator=generator, dtype=torch.float64, requires_grad=True)
+    targets = torch.randint(0, vocab, (rows, width), generator=generator)
+    weights = torch.randn(2, rows, width, generator=generator, dtype=torch.float64)
+    results = []
+    for chunk in (vocab * per_chunk, 10**9):  # chunks of per_chunk positions, then one chunk
+        logp, entropy = token_logprobs_and_entropy(logits, targets, temperature, chunk_elements=chunk)
+        (grad,) = torch.autograd.grad((weights[0] * logp + weights[1] * entropy).sum(), logits)
+        results.append((logp, entropy, grad))
+    for chunked, whole in zip(*results):
+        torch.testing.assert_close(chunked, whole)
+
+
+def test_chunked_logprobs_keep_no_full_vocabulary_fp32_copy_for_backward():
+    """What autograd saves for backward: the bf16 logits themselves, not fp32 [positions, V] log-softmax outputs."""
+    logits = torch.randn(4, 64, 1000, dtype=torch.bfloat16, requires_grad=True)
+    targets = torch.randint(0, 1000, (4, 64))
+
+    def saved_bytes(chunk_elements: int) -> int:
+        storages: dict[int, int] = {}
+
+        def pack(tensor):
+            storages[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
+            return tensor
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            token_logprobs_and_entropy(logits, targets, chunk_elements=chunk_elements)
+        return sum(storages.values())
+
+    # the input's own storage and small per-position tensors: less than one fp32 copy (without the recomputation
+    # autograd keeps the fp32 logits and log-softmax, 4x this)
+    assert saved_bytes(16_000) <= logits.numel() * 2 + 64 * 1024

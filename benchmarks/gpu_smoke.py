@@ -19,11 +19,14 @@ and the JSON is rewritten after every stage, so a crash or a timeout keeps what 
 - padded_backward: whether the actor's gradient is finite for a left-padded micro-batch, with the trainer's mask and
   with the plain 2-D one (fully masked pad rows gave NaN gradients in SDPA's backward on the first GPU run)
 - iteration: one HiPER iteration of `python -m training.run` on hiper/BabyAI-v0 with this model (rollout and
-  update with gradient checkpointing; no checkpoint, which would not fit that disk: its size by arithmetic), with the trainer's own timings and peak memory per phase; BabyAI, not WebShop, because WebShop's spaCy
-  pipeline and its dependencies do not fit the 64 MiB that can be carried to the machine
+  update with gradient checkpointing; no checkpoint, which would not fit that disk: its size by arithmetic), with the
+  trainer's own timings and peak memory per phase; BabyAI, not WebShop, because WebShop's spaCy pipeline and its
+  dependencies do not fit the 64 MiB that can be carried to the machine
 - lora_iteration: the same with a LoRA actor after a short SFT warm start (the SFT adapter merged into the bf16 base,
-  so the first RL step's KL is ~0)
+  so the first RL step's KL is ~0) and the critic as a second adapter on that base
 - fsdp: the same trainer under torchrun with one process on nccl and model.fsdp=true (a tiny model)
+- lora_7b, only with `--only lora_7b` (about 4 more minutes): the 7B-on-one-GPU layout at Qwen2.5-7B's shape, one
+  iteration, the update's peak against the memory plan
 
 On a CPU, `--shape tiny` runs every stage on a small model in about a minute (what the test suite checks).
 """
@@ -35,6 +38,7 @@ import copy
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,6 +59,9 @@ SHAPES = {  # Qwen2.5-1.5B-Instruct's config.json, and a small one for CPU runs
     "qwen2.5-1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_layers=28, num_attention_heads=12,
                          num_key_value_heads=2, vocab_size=151936, max_position_embeddings=32768, rope_theta=1e6,
                          rms_norm_eps=1e-6, tie_word_embeddings=True),
+    "qwen2.5-7b": dict(hidden_size=3584, intermediate_size=18944, num_hidden_layers=28, num_attention_heads=28,
+                       num_key_value_heads=4, vocab_size=152064, max_position_embeddings=32768, rope_theta=1e6,
+                       rms_norm_eps=1e-6, tie_word_embeddings=False),
     "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                  vocab_size=4096, max_position_embeddings=4096, rope_theta=1e6, rms_norm_eps=1e-6,
                  tie_word_embeddings=True),
@@ -521,6 +528,38 @@ def stage_lora_iteration(args: argparse.Namespace, state: dict[str, Any]) -> dic
     return result
 
 
+def stage_lora_7b(args: argparse.Namespace, state: dict[str, Any]) -> dict[str, Any]:
+    """Opt-in (`--only lora_7b`; about 4 min, 15 GB written and read): the `*_7b_lora` recipe's layout at Qwen2.5-7B's
+    shape with random bf16 weights (LoRA actor, the critic a second adapter on the same base), one iteration: the
+    update's measured peak against the memory plan's."""
+    shape = "qwen2.5-7b" if args.shape != "tiny" else "tiny"
+    state.pop("model", None)  # the 1.5B model of the earlier stages: its GPU memory goes back first
+    free_cuda()
+    model_dir = Path(tempfile.mkdtemp(prefix="smoke-7b-"))
+    started = time.perf_counter()
+    model = build_model(shape, state["tokenizer"], dtype=torch.bfloat16)
+    parameters = n_params(model)
+    model.save_pretrained(model_dir)
+    del model
+    free_cuda()
+    state["tokenizer"].save_pretrained(model_dir)
+    from hiper_agents.tiny import TINY_MARKER
+
+    (model_dir / TINY_MARKER).write_text('{"tokenizer_class": "PreTrainedTokenizerFast"}\n')
+    saved_s = time.perf_counter() - started
+    overrides = [*iteration_overrides(args, model_dir), "sft.enabled=false", "model.lora=true",
+                 "critic.backbone=adapter", "optim.actor_lr=1e-5", "critic.lr=1e-4"]
+    result = run_trainer(args, overrides)
+    result.update(plan_gib=planned_gib(overrides), parameters=parameters, model_save_s=round(saved_s, 1))
+    for row in result.pop("rows", []):
+        if row.get("iteration") == 1 and "time/update_s" in row:
+            result["phases"] = {k: row[k] for k in row if k.startswith(("time/", "memory/", "throughput/"))}
+            result["first_step"] = {k: row[k] for k in ("kl", "update/skipped_steps", "grad_norm/actor",
+                                                          "grad_norm/critic") if k in row}
+    shutil.rmtree(model_dir, ignore_errors=True)
+    return result
+
+
 def stage_fsdp(args: argparse.Namespace, state: dict[str, Any]) -> dict[str, Any]:
     """The trainer under torchrun, one process, nccl, model.fsdp=true, a tiny model: does FSDP2 start and step."""
     if not torch.cuda.is_available():
@@ -554,6 +593,8 @@ def summary_table(stages: dict[str, Any]) -> str:
                          f"update peak {get('phases', 'memory/update_peak_gib')} GiB (plan {get('plan_gib')})",
             "lora_iteration": f"first step kl {get('first_step', 'kl')}, update peak "
                               f"{get('first_step', 'memory/update_peak_gib')} GiB (plan {get('plan_gib')})",
+            "lora_7b": f"update {get('phases', 'time/update_s')} s, update peak "
+                       f"{get('phases', 'memory/update_peak_gib')} GiB (plan {get('plan_gib')})",
         }.get(name, "")
 
     lines = ["| stage | status | seconds | figure |", "| --- | --- | ---: | --- |"]
@@ -602,10 +643,14 @@ def main(argv: list[str] | None = None) -> int:
         ("iteration", args.trainer_timeout + 15, lambda: stage_iteration(args, state)),
         ("lora_iteration", args.trainer_timeout + 15, lambda: stage_lora_iteration(args, state)),
         ("fsdp", args.trainer_timeout + 15, lambda: stage_fsdp(args, state)),
+        ("lora_7b", args.trainer_timeout + 90, lambda: stage_lora_7b(args, state)),
     ]
+    opt_in = {"lora_7b"}  # longer than the 8-minute whole: run with --only
     needs_model = {"generation", "logprobs", "update_visibility", "memory_probe", "padded_backward", "iteration"}
     for name, seconds, fn in stages:
         if args.only is not None and name not in args.only and name not in ("versions", "model"):
+            continue
+        if name in opt_in and (args.only is None or name not in args.only):
             continue
         if name in needs_model and "model" not in state:
             report.data["stages"][name] = {"status": "skipped", "skipped": "no model (the model stage failed)"}

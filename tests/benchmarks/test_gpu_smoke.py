@@ -39,6 +39,17 @@ def test_every_stage_runs_on_a_cpu_and_the_json_says_what_happened(tmp_path, cap
     assert "| iteration | ok |" in capsys.readouterr().out
 
 
+def test_the_opt_in_7b_lora_stage_runs_only_when_asked(tmp_path):
+    smoke = _smoke()
+    out = tmp_path / "smoke.json"
+    assert smoke.main(["--out", str(out), "--shape", "tiny", "--only", "lora_7b", "--trainer-timeout", "300"]) == 0
+    stages = json.loads(out.read_text())["stages"]
+    assert list(stages) == ["versions", "model", "lora_7b"]
+    stage = stages["lora_7b"]
+    assert stage["status"] == "ok" and stage["rc"] == 0 and stage["plan_gib"] > 0
+    assert stage["first_step"]["update/skipped_steps"] == 0 and stage["first_step"]["grad_norm/critic"] > 0
+
+
 def test_a_failing_stage_is_recorded_and_the_next_one_runs(tmp_path):
     smoke = _smoke()
     report = smoke.Report(tmp_path / "r.json")

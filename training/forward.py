@@ -39,9 +39,12 @@ def response_logprobs(
     mask = left_padded_mask(attention, eager=_attention_kind(model) == "eager")
     logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=width + 1).logits
     # Kept column c < width holds the logits at sequence position total - width - 1 + c, which predict the token at
-    # total - width + c. Log-probs are computed per column, then realigned so each response starts at column 0
-    # (realigning the [B, W, V] logits instead would copy them).
-    logp, entropy = token_logprobs_and_entropy(logits[:, :width], ids[:, total - width :], temperature)
+    # total - width + c (the last column predicts past the sequence: its target is a placeholder, dropped). Log-probs
+    # are computed per column on the contiguous logits, then realigned so each response starts at column 0
+    # (realigning, or slicing, the [B, W + 1, V] logits would copy them).
+    targets = torch.nn.functional.pad(ids[:, total - width :], (0, 1), value=0)
+    logp, entropy = token_logprobs_and_entropy(logits, targets, temperature)
+    logp, entropy = logp[:, :width], entropy[:, :width]
     length = torch.tensor(lengths, device=device)
     k = torch.arange(width, device=device)
     mask = k[None, :] < length[:, None]

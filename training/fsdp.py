@@ -69,8 +69,8 @@ def shard_from_rank0(model: nn.Module, device: torch.device, info: DistInfo) -> 
 class StreamedWeights:
     """A sharded model's whole weights as `.items()`, gathered one tensor at a time while they are iterated.
 
-    Each gather is a collective: every rank must iterate to the end, in the same order (`drain` on ranks that do not
-    use them). Peak memory is one whole tensor, not a whole model."""
+    Each gather is a collective: every rank must iterate to the end, in the same order (ranks that do not use the
+    tensors iterate anyway). Peak memory is one whole tensor, not a whole model."""
 
     def __init__(self, model: nn.Module):
         self.model = model

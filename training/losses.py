@@ -67,8 +67,10 @@ def kl_k3(logp: Tensor, ref_logp: Tensor) -> Tensor:
     return (torch.exp(diff) - diff - 1.0).clamp(-10.0, 10.0)
 
 
-# Positions x vocabulary entries per chunk of `token_logprobs_and_entropy` (3 fp32 temporaries: 0.75 GiB at most).
-CHUNK_ELEMENTS = 2**26
+# Positions x vocabulary entries per chunk of `token_logprobs_and_entropy`: about 5 fp32 copies of a chunk are alive
+# at its backward (0.625 GiB at most).
+CHUNK_ELEMENTS = 2**25
+CHUNK_COPIES = 5
 
 
 def token_logprobs_and_entropy(logits: Tensor, targets: Tensor, temperature: float = 1.0,
@@ -77,7 +79,8 @@ def token_logprobs_and_entropy(logits: Tensor, targets: Tensor, temperature: flo
 
     Computed in fp32 over chunks of positions, each chunk's fp32 log-softmax recomputed in the backward pass
     (activation checkpointing): only one chunk's fp32 copies are alive at a time, not three of the whole [.., V]
-    logits (4 turns x 513 positions x 152k entries are 1.2 GB each)."""
+    logits (4 turns x 513 positions x 152k entries are 1.2 GB each). Pass contiguous logits: a strided view is copied
+    whole by the reshape."""
     shape = targets.shape
     flat, flat_targets = logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
     rows = max(1, chunk_elements // logits.shape[-1])
@@ -89,8 +92,8 @@ def token_logprobs_and_entropy(logits: Tensor, targets: Tensor, temperature: flo
             parts.append(torch.utils.checkpoint.checkpoint(_logprobs_and_entropy, *args, use_reentrant=False))
         else:
             parts.append(_logprobs_and_entropy(*args))
-    if not parts:
-        empty = logits.new_zeros(shape, dtype=torch.promote_types(logits.dtype, torch.float32))
+    if not parts:  # no positions: zeros still in the graph, so a loss built on them can call backward
+        empty = logits.sum(-1).to(torch.promote_types(logits.dtype, torch.float32)) * 0
         return empty, empty
     logp = torch.cat([p[0] for p in parts]).reshape(shape)
     entropy = torch.cat([p[1] for p in parts]).reshape(shape)
@@ -98,11 +101,13 @@ def token_logprobs_and_entropy(logits: Tensor, targets: Tensor, temperature: flo
 
 
 def _logprobs_and_entropy(logits: Tensor, targets: Tensor, temperature: float) -> tuple[Tensor, Tensor]:
-    if logits.dtype in (torch.float16, torch.bfloat16):  # half-precision softmax loses the ratio's accuracy
-        logits = logits.float()
-    logp_all = F.log_softmax(logits / temperature, dim=-1)
+    # half-precision softmax loses the ratio's accuracy: fp32 (the input's own precision when higher)
+    scaled = logits.to(torch.promote_types(logits.dtype, torch.float32)) / temperature
+    logp_all = F.log_softmax(scaled, dim=-1)
+    del scaled  # not saved for backward: one copy fewer alive
     logp = logp_all.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
-    entropy = -(logp_all.exp() * logp_all).sum(-1)
+    # sum_v p_v log p_v as a batched dot product: no [rows, V] product tensor
+    entropy = -torch.einsum("rv,rv->r", logp_all.exp(), logp_all)
     return logp, entropy
 
 

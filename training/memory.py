@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from training.config import RunConfig
-from training.losses import CHUNK_ELEMENTS
+from training.losses import CHUNK_COPIES, CHUNK_ELEMENTS
 
 GIB = 2**30
 
@@ -159,7 +159,7 @@ def memory_plan(cfg: RunConfig, gpu_gib: float = 80.0, world: int = 1) -> Plan |
         activations = tokens * actor.layers * per_layer
         how = "no checkpointing"
     # bf16 logits and their gradient, plus one chunk's fp32 temporaries (training.losses.CHUNK_ELEMENTS)
-    logits = turns * (new + 1) * actor.vocab * 4 + 3 * 4 * CHUNK_ELEMENTS
+    logits = turns * (new + 1) * actor.vocab * 4 + CHUNK_COPIES * 4 * CHUNK_ELEMENTS
     items += [(f"activations, one micro-batch of {tokens:,} tokens ({how})", activations, "update"),
               (f"response logits, {turns} x {new + 1} positions x vocab {actor.vocab:,}", logits, "update")]
     if cfg.rollout.backend == "vllm":

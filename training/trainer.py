@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import random
 import time
@@ -49,6 +50,8 @@ from training.rollout import collect
 from training.sft import expert_episodes, expert_texts, sft_samples, sft_train
 from training.tasks import env_contract
 from training.update import Learner
+
+BASE_FILE = "base.json"  # in a checkpoint that holds LoRA adapters only: the model they were trained on
 
 
 def cycled(items: list[Any], n: int) -> list[Any]:
@@ -110,6 +113,9 @@ class Trainer:
         # Under FSDP only rank 0 builds the models' weights (on CPU; the others on the meta device), and each rank
         # receives its shard; a run with SFT builds them whole everywhere, as every rank runs the SFT steps.
         self.sharded_build = cfg.model.fsdp and self.dist.enabled and (latest is not None or not cfg.sft.enabled)
+        # whether a LoRA actor's base holds merged SFT weights (then checkpoints and model/ hold whole weights, else
+        # the adapters only); a resumed run takes it from its checkpoint, not from the config (`_load`)
+        self.lora_base_merged = sft_merged(cfg)
         self.models = self._load(latest) if latest is not None else self._build()
         # a vLLM engine starts from the whole weights, saved before sharding; transformers generates with the
         # sharded actor itself (gathered around rollouts), so its backend comes after
@@ -200,12 +206,13 @@ class Trainer:
         from hiper_agents.backends.vllm_backend import merged_weights
 
         if self.engine_sleeps:  # asleep since the update began: weights first, the KV cache once they are loaded
+            release_cached_memory(self.models.device)  # what the update's allocator caches, the engine can't use
             self.backend.wake_up(["weights"])
         if self.backend.in_process:  # streamed tensor by tensor into the engine's model, no disk round trip
             self.backend.load_weights(merged_weights(self.models.actor, self._streamed_weights()))
         else:
             self.backend.reload_weights(self.save_rollout_weights(self.run_dir / "vllm_sync"))
-        if self.engine_sleeps and not self.backend.wake_up(["kv_cache"]):
+        if self.engine_sleeps and self.backend.wake_up(["kv_cache"]) is False:  # None: this vLLM does not say
             raise BackendError("the vLLM engine is not fully awake after the weight sync (wake_up returned False)")
 
     def _streamed_weights(self) -> StreamedWeights | None:
@@ -263,7 +270,8 @@ class Trainer:
         if self.dist.is_main:
             if models.reference is not None:
                 torch.save(models.reference.state_dict(), self.run_dir / "reference.pt")
-            save_actor(actor, tokenizer, self.run_dir / "model", tiny=cfg.model.name == "tiny", whole=sft_merged(cfg))
+            save_actor(actor, tokenizer, self.run_dir / "model", tiny=cfg.model.name == "tiny",
+                       whole=self.lora_base_merged)
         barrier(self.dist)
         return models
 
@@ -290,10 +298,18 @@ class Trainer:
         if build.type == "meta":  # this rank receives its shards from rank 0 (`shard_from_rank0`)
             return Models(actor.eval(), tokenizer, critic, reference, device, dtype)
         saved = torch.load(path / "actor.pt", map_location=build)
-        missing, unexpected = actor.load_state_dict(saved, strict=not adapters_only(cfg))
+        adapters = bool(saved) and all("lora_" in name for name in saved)
+        if adapters:  # the base is the named model's: it must be the one the adapters were trained on
+            base = json.loads((path / BASE_FILE).read_text()).get("model") if (path / BASE_FILE).exists() else None
+            if base != cfg.model.name:
+                raise RuntimeError(f"{path} holds LoRA adapters trained on model {base!r}; this config names "
+                                   f"{cfg.model.name!r}: resume with model.name={base}")
+        missing, unexpected = actor.load_state_dict(saved, strict=not adapters)
         if unexpected or any("lora_" in name for name in missing):
             raise RuntimeError(f"{path / 'actor.pt'} does not match model {cfg.model.name!r} with these LoRA settings "
                                f"(unexpected {unexpected[:3]}, missing {[n for n in missing if 'lora_' in n][:3]})")
+        # a whole LoRA checkpoint (a run with SFT) keeps being saved whole, whatever sft.enabled says now
+        self.lora_base_merged = cfg.model.lora and not adapters
         if reference is not None:
             reference.load_state_dict(torch.load(self.run_dir / "reference.pt", map_location=build))
         if critic is not None:
@@ -326,7 +342,8 @@ class Trainer:
         if not self.cfg.checkpoint_keep:  # the user chose no checkpoints (the final model is still saved)
             return
         actor, actor_opt = self._whole_state(self.models.actor, self.learner.actor_opt)
-        if adapters_only(self.cfg):  # the frozen base is the named model's, loaded again on resume (15 GiB at 7B)
+        adapters = self.cfg.model.lora and not self.lora_base_merged
+        if adapters:  # the frozen base is the named model's, loaded again on resume (15 GiB at 7B)
             actor = {name: tensor for name, tensor in actor.items() if "lora_" in name}
         critic, critic_opt = self._whole_state(self.models.critic, self.learner.critic_opt)
 
@@ -335,6 +352,8 @@ class Trainer:
             if critic is not None:
                 torch.save(critic, directory / "critic.pt")
             torch.save({"actor": actor_opt, "critic": critic_opt, "rng": ckpt.rng_state()}, directory / "optim.pt")
+            if adapters:
+                (directory / BASE_FILE).write_text(json.dumps({"model": self.cfg.model.name}) + "\n")
 
         if self.dist.is_main:
             path = ckpt.save_checkpoint(self.run_dir, iteration, write, keep=self.cfg.checkpoint_keep)
@@ -385,9 +404,11 @@ class Trainer:
         episodes = [e for _, part in parts for e in part]
         row = {"iteration": it, **rollout_metrics(turns, episodes, rollout_s), **peak_memory(self.models.device, "rollout")}
         owned = [t.episode % self.dist.world == self.dist.rank for t in turns]
-        update_started = time.perf_counter()
         if self.engine_sleeps:  # the update gets the engine's share of the GPU; `sync_weights` wakes it
+            sleep_started = time.perf_counter()
             self.backend.sleep()
+            row["time/sleep_s"] = time.perf_counter() - sleep_started
+        update_started = time.perf_counter()
         reset_peak_memory(self.models.device)
         row.update(self.learner.update(turns, it, owned))
         row.update(peak_memory(self.models.device, "update"))
@@ -441,16 +462,20 @@ class Trainer:
         weights = full_state_dict(self.models.actor) if is_sharded(self.models.actor) else None
         if self.dist.is_main:
             save_actor(self.models.actor, self.models.tokenizer, self.run_dir / "model", tiny=cfg.model.name == "tiny",
-                       whole=sft_merged(cfg),
+                       whole=self.lora_base_merged,
                        state_dict=weights)
         barrier(self.dist)
         self.metrics.close()
         return {"before": before, "after": after, "run_dir": str(self.run_dir)}
 
 
-def adapters_only(cfg: RunConfig) -> bool:
-    """Whether checkpoints hold only the actor's LoRA adapters (its base is the named model, untouched by training)."""
-    return cfg.model.lora and not sft_merged(cfg)
+def release_cached_memory(device: torch.device) -> None:
+    """Give the blocks PyTorch's allocator caches back to the GPU (for a vLLM engine waking up beside it)."""
+    if device.type == "cuda":
+        import gc
+
+        gc.collect()
+        torch.cuda.empty_cache()
 
 
 def reset_peak_memory(device: torch.device) -> None:

@@ -115,10 +115,11 @@ class VLLMBackend:
         buffers it needs) until `wake_up`. Construct the engine with `enable_sleep_mode=True` where it is available."""
         self.llm.sleep(level=2)
 
-    def wake_up(self, tags: list[str] | None = None) -> bool:
+    def wake_up(self, tags: list[str] | None = None) -> bool | None:
         """Reallocate what `tags` name ("weights", "kv_cache"; None: all); returns whether the engine is fully awake
-        (it schedules requests again only then)."""
-        return bool(self.llm.wake_up(tags))
+        (it schedules requests again only then), or None where this vLLM's `LLM.wake_up` does not say."""
+        awake = self.llm.wake_up(tags)
+        return None if awake is None else bool(awake)
 
     @property
     def in_process(self) -> bool:

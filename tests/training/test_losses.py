@@ -157,3 +157,10 @@ def test_chunked_logprobs_keep_no_full_vocabulary_fp32_copy_for_backward():
     # the input's own storage and small per-position tensors: less than one fp32 copy (without the recomputation
     # autograd keeps the fp32 logits and log-softmax, 4x this)
     assert saved_bytes(16_000) <= logits.numel() * 2 + 64 * 1024
+
+
+def test_no_positions_give_zeros_that_a_loss_can_back_propagate_through():
+    logits = torch.randn(2, 0, 7, requires_grad=True)
+    logp, entropy = token_logprobs_and_entropy(logits, torch.zeros(2, 0, dtype=torch.long))
+    (logp.sum() + entropy.sum()).backward()
+    assert logp.shape == entropy.shape == (2, 0) and logits.grad is not None

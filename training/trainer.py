@@ -182,7 +182,11 @@ class Trainer:
         if self.dist.is_main:
             save_actor(self.models.actor, self.models.tokenizer, sync_dir, tiny=self.cfg.model.name == "tiny", whole=True)
         barrier(self.dist)
-        kwargs = {"gpu_memory_utilization": 0.4, "seed": self.cfg.seed, **self.cfg.rollout.vllm_kwargs}
+        rollout = self.cfg.rollout
+        # max_model_len from the budgets (prompts are cut to max_prompt_tokens): not the model's 32k context, which
+        # vLLM would otherwise reserve room for
+        kwargs = {"gpu_memory_utilization": 0.4, "seed": self.cfg.seed,
+                  "max_model_len": rollout.max_prompt_tokens + rollout.max_new_tokens, **rollout.vllm_kwargs}
         sleep, available = self.cfg.rollout.engine_sleep, VLLMBackend.sleep_mode_available()
         self.engine_sleeps = sleep == "always" or (sleep == "auto" and available)
         if self.engine_sleeps and available:

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.vllm,
               pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="needs the vllm venv (make test-vllm)")]
 
 VLLM = ["model.tiny_hidden=256", "rollout.backend=vllm", "rollout.max_prompt_tokens=400", "model.device=cpu",
-        "rollout.vllm_kwargs={enforce_eager: true, dtype: float32, max_model_len: 1024}"]
+        "rollout.vllm_kwargs={enforce_eager: true, dtype: float32}"]
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +51,8 @@ def test_two_hiper_iterations_on_vllm_sync_weights_and_agree_on_logprobs(tmp_pat
     cfg = load_config(overrides=[*FAST, *VLLM, "iterations=2", "algo.name=hiper", "optim.actor_lr=1e-3", *extra])
     with Trainer(cfg, tmp_path / "run", progress=False) as trainer:
         assert trainer.backend.in_process is in_process
+        # the engine's context is the rollout budgets (400 + 24), not the model's
+        assert trainer.backend.llm.llm_engine.model_config.max_model_len == 424
         prompt = trainer.models.tokenizer.encode("You are in a hall with three keys and three doors.")
         token, before = _first_logprob(trainer, prompt)
         rows = [trainer.iteration(1), trainer.iteration(2)]

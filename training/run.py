@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with Trainer(cfg, run_dir, resume=bool(args.resume), progress=not args.quiet) as trainer:
         summary = trainer.train()
+        if not trainer.dist.is_main:  # under torchrun rank 0 reports
+            return 0
     print(success_table(summary))
     print(f"run directory: {run_dir}")
     return 0

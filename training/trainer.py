@@ -440,7 +440,8 @@ class Trainer:
             before = self.evaluate(0)
             before["env_steps"] = 0
             self.metrics.log({**before, "phase": "before_rl"})
-            print(f"before RL: success {before['eval/success']:.3f} on {before['eval/episodes']} held-out tasks")
+            if self.dist.is_main:
+                print(f"before RL: success {before['eval/success']:.3f} on {before['eval/episodes']} held-out tasks")
         last = self.completed
         for it in range(self.completed + 1, cfg.iterations + 1):
             if self.budget_spent():

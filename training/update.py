@@ -180,6 +180,7 @@ def ppo_update(learner: Learner, turns: list[TurnRecord], iteration: int, owned:
     batch = UpdateBatch(samples, owned, adv, values, old_logp, ref_logp, tok_adv, tok_mask)
     mismatch = [float((torch.tensor(samples[i].logprobs) - o).abs().mean()) for i, o in old_logp.items()
                 if samples[i].logprobs is not None and len(samples[i].logprobs) == len(o) and len(o)]
+    mismatch = [m for part in gather_objects(mismatch, learner.dist) for m in part]  # every rank's sampler
 
     stats: dict[str, list[float]] = {"pg": [], "kl": [], "entropy": [], "clip_frac": [], "value": [],
                                      "grad_norm/actor": [], "grad_norm/critic": []}

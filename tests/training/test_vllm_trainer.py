@@ -110,3 +110,32 @@ def test_grpo_groups_on_vllm_are_diverse(tmp_path):
     for group in (0, 1):
         first = {tuple(t.step.response_ids) for t in turns if t.group == group and t.turn_index == 0}
         assert len(first) >= 3, first  # four copies of one prompt: (almost) all different samples
+
+
+def test_two_fsdp_ranks_each_serve_the_synced_weights_from_one_file(tmp_path):
+    """torchrun, 2 gloo ranks, model.fsdp=true, one vLLM engine per rank (each in its own process): rank 1 builds on
+    the meta device, the actor is gathered tensor by tensor, rank 0 writes one file and both engines load it. After
+    the first sync every rank's sampler agrees with pi_old on its own turns (logprob_mismatch gathers all ranks)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.training.test_trainer import FAST
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1", "VLLM_ENABLE_V1_MULTIPROCESSING": "1"}
+    overrides = [*FAST, *VLLM, "model.fsdp=true", "sft.enabled=false", "iterations=2", "optim.actor_lr=1e-3",
+                 f"output_dir={tmp_path}", "run_name=run"]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
+               "--master-port", "29631", "-m", "training.run", "--quiet", "--plugin", "tests.training.toy_env",
+               *overrides]
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    updates = [r for r in rows if "logprob_mismatch" in r]
+    assert len(updates) == 2 and all(r["update/skipped_steps"] == 0 for r in updates)
+    assert all(r["logprob_mismatch"] < 1e-3 for r in updates), [r["logprob_mismatch"] for r in updates]
+    assert (tmp_path / "run" / "vllm_sync" / "model.safetensors").is_file()
+    assert not list((tmp_path / "run").glob("vllm_*rank*"))  # one copy, not one per rank
+    assert done.stdout.count("after RL") == 1  # rank 0 reports

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import random
 import time
 from pathlib import Path
@@ -22,9 +21,9 @@ from hiper_agents.runner import TurnRecord, run_episodes, wilson_interval
 from hiper_gym.core import offers
 from training import checkpoint as ckpt
 from training.config import RunConfig, config_to_dict
-from training.distributed import barrier, engine_sees_only_this_rank_gpu, gather_objects, init_from_env, shard
+from training.distributed import barrier, gather_objects, init_from_env, shard
+from training.engine import RolloutEngine
 from training.fsdp import (
-    StreamedWeights,
     full_optimizer_state,
     full_state_dict,
     gathered,
@@ -118,16 +117,16 @@ class Trainer:
         self.lora_base_merged = sft_merged(cfg)
         self.models = self._load(latest) if latest is not None else self._build()
         # a vLLM engine starts from the whole weights, saved before sharding; transformers generates with the
-        # sharded actor itself (gathered around rollouts), so its backend comes after
-        self.engine_sleeps = False  # whether the vLLM engine frees its memory during updates (`_make_backend`)
-        self.backend = self._make_backend() if cfg.rollout.backend == "vllm" else None
+        # sharded actor itself (gathered around rollouts), so it starts after
+        self.engine = RolloutEngine(cfg, self.models, self.dist, run_dir) if cfg.rollout.backend == "vllm" else None
         if cfg.model.fsdp:
             for model in (self.models.actor, self.models.critic, self.models.reference):
                 if model is not None and self.sharded_build:
                     shard_from_rank0(model, self.models.device, self.dist)
                 elif model is not None:
                     shard_model(model)
-        self.backend = self.backend or self._make_backend()
+        self.engine = self.engine or RolloutEngine(cfg, self.models, self.dist, run_dir)
+        self.backend = self.engine.backend
         self.policy = HierarchicalPolicy(
             self.backend, self.models.tokenizer, env_family=self.env_family, history_length=cfg.rollout.history_length,
             max_prompt_tokens=cfg.rollout.max_prompt_tokens, max_new_tokens=cfg.rollout.max_new_tokens,
@@ -171,76 +170,6 @@ class Trainer:
             # A small subset has fewer held-out goals than episodes: replay them (each replay draws other samples).
             held_out = cycled(held_out, cfg.eval.episodes)
         return train, held_out[: cfg.eval.episodes]
-
-    def _make_backend(self) -> Any:
-        """transformers generates with the live actor; vLLM serves a saved copy that sync_weights() refreshes."""
-        if self.cfg.rollout.backend == "transformers":
-            return TransformersBackend(self.models.actor, self.models.tokenizer, device=str(self.models.device))
-        from hiper_agents.backends.vllm_backend import VLLMBackend
-
-        sync_dir = self.run_dir / "vllm_weights"  # rank 0 writes, every rank's engine reads
-        if self.dist.is_main:
-            save_actor(self.models.actor, self.models.tokenizer, sync_dir, tiny=self.cfg.model.name == "tiny", whole=True)
-        barrier(self.dist)
-        rollout = self.cfg.rollout
-        # max_model_len from the budgets (prompts are cut to max_prompt_tokens): not the model's 32k context, which
-        # vLLM would otherwise reserve room for
-        kwargs = {"gpu_memory_utilization": 0.4, "seed": self.cfg.seed,
-                  "max_model_len": rollout.max_prompt_tokens + rollout.max_new_tokens, **rollout.vllm_kwargs}
-        sleep, available = self.cfg.rollout.engine_sleep, VLLMBackend.sleep_mode_available()
-        self.engine_sleeps = sleep == "always" or (sleep == "auto" and available)
-        if self.engine_sleeps and available:
-            kwargs.setdefault("enable_sleep_mode", True)
-        elif self.engine_sleeps and self.dist.is_main:
-            print("rollout.engine_sleep=always: vLLM's sleep mode frees no memory on this platform (its workers ignore it); "
-                  "the engine is still put to sleep and woken around every update")
-        if not (self.dist.enabled and self.models.device.type == "cuda"):
-            return VLLMBackend(sync_dir, self.models.tokenizer, **kwargs)
-        # Several ranks on CUDA: each rank's engine in its own process that sees only this rank's GPU (not tested on
-        # a GPU here: no lent machine could install vLLM).
-        os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "1"
-        with engine_sees_only_this_rank_gpu():
-            return VLLMBackend(sync_dir, self.models.tokenizer, **kwargs)
-
-    def sync_weights(self) -> None:
-        """After an update, push the actor's weights (LoRA merged) into the vLLM engine (docs/agents.md)."""
-        if self.cfg.rollout.backend != "vllm":
-            return  # the transformers backend generates with the live model
-        from hiper_agents.backends.base import BackendError
-        from hiper_agents.backends.vllm_backend import merged_weights
-
-        if self.engine_sleeps:  # asleep since the update began: weights first, the KV cache once they are loaded
-            release_cached_memory(self.models.device)  # what the update's allocator caches, the engine can't use
-            self.backend.wake_up(["weights"])
-        if self.backend.in_process:  # streamed tensor by tensor into the engine's model, no disk round trip
-            self.backend.load_weights(merged_weights(self.models.actor, self._streamed_weights()))
-        else:
-            self.backend.reload_weights(self.save_rollout_weights(self.run_dir / "vllm_sync"))
-        if self.engine_sleeps and self.backend.wake_up(["kv_cache"]) is False:  # None: this vLLM does not say
-            raise BackendError("the vLLM engine is not fully awake after the weight sync (wake_up returned False)")
-
-    def _streamed_weights(self) -> StreamedWeights | None:
-        """A sharded actor's weights, gathered one tensor at a time as they are read (never whole); else None."""
-        return StreamedWeights(self.models.actor) if is_sharded(self.models.actor) else None
-
-    def save_rollout_weights(self, directory: Path) -> Path:
-        """Write the actor's whole weights (adapters added) for the engines to load: rank 0 writes one file, the other
-        ranks join each tensor's gather when the actor is sharded, and every rank returns once it is written."""
-        from hiper_agents.backends.vllm_backend import save_merged_weights
-
-        weights = self._streamed_weights()
-        if self.dist.is_main:
-            save_merged_weights(self.models.actor, directory, weights)
-        elif weights is not None:
-            for _ in weights.items():
-                pass
-        barrier(self.dist)
-        return directory
-
-    def _generating_model(self) -> Any:
-        """The model rollouts run through in this process: the actor for transformers, none for vLLM (the engine
-        holds its own copy, so a sharded actor is not gathered for it)."""
-        return self.models.actor if self.cfg.rollout.backend == "transformers" else None
 
     # --- models -----------------------------------------------------------------------------------------
     def _build(self) -> Models:
@@ -371,7 +300,7 @@ class Trainer:
         cfg = self.cfg
         options = shard(self.eval_options, self.dist)
         sampling = SamplingParams(temperature=cfg.eval.temperature, top_p=1.0, max_new_tokens=cfg.rollout.max_new_tokens)
-        with torch.random.fork_rng(devices=[]), gathered(self._generating_model()):
+        with torch.random.fork_rng(devices=[]), gathered(self.engine.generating_model()):
             report = run_episodes(self.rollout_envs, self.policy, n=len(options), sampling=sampling,
                                   seed=cfg.seed + self.dist.rank, progress=self.progress, reset_options=options,
                                   desc=f"held-out evaluation (iteration {iteration})",
@@ -397,7 +326,7 @@ class Trainer:
         reset_peak_memory(self.models.device)
         self.models.actor.eval()
         mine = shard(range(len(options)), self.dist)  # this rank's episodes of the global batch
-        with gathered(self._generating_model()):
+        with gathered(self.engine.generating_model()):
             rollout = collect(self.rollout_envs, self.policy, [options[k] for k in mine], [groups[k] for k in mine],
                               sampling,
                               seed=cfg.seed * 100_003 + it + 7_919 * self.dist.rank, progress=False,
@@ -408,17 +337,14 @@ class Trainer:
         episodes = [e for _, part in parts for e in part]
         row = {"iteration": it, **rollout_metrics(turns, episodes, rollout_s), **peak_memory(self.models.device, "rollout")}
         owned = [t.episode % self.dist.world == self.dist.rank for t in turns]
-        if self.engine_sleeps:  # the update gets the engine's share of the GPU; `sync_weights` wakes it
-            sleep_started = time.perf_counter()
-            self.backend.sleep()
-            row["time/sleep_s"] = time.perf_counter() - sleep_started
+        row.update(self.engine.before_update())  # a sleeping engine's memory goes to the update
         update_started = time.perf_counter()
         reset_peak_memory(self.models.device)
         row.update(self.learner.update(turns, it, owned))
         row.update(peak_memory(self.models.device, "update"))
         row["time/update_s"] = time.perf_counter() - update_started
         sync_started = time.perf_counter()
-        self.sync_weights()
+        self.engine.sync()
         row["time/sync_s"] = time.perf_counter() - sync_started
         row["time/rollout_s"] = rollout_s
         row["time/iteration_s"] = time.perf_counter() - started
@@ -472,15 +398,6 @@ class Trainer:
         barrier(self.dist)
         self.metrics.close()
         return {"before": before, "after": after, "run_dir": str(self.run_dir)}
-
-
-def release_cached_memory(device: torch.device) -> None:
-    """Give the blocks PyTorch's allocator caches back to the GPU (for a vLLM engine waking up beside it)."""
-    if device.type == "cuda":
-        import gc
-
-        gc.collect()
-        torch.cuda.empty_cache()
 
 
 def reset_peak_memory(device: torch.device) -> None:

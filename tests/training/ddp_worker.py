@@ -46,7 +46,7 @@ def main() -> None:
     owned = [t.episode % trainer.dist.world == trainer.dist.rank for t in samples]
     row = trainer.learner.update(samples, iteration=1, owned=owned)
     weights = {"actor": full_state_dict(trainer.models.actor), "critic": full_state_dict(trainer.models.critic)}
-    trainer.save_rollout_weights(out / "sync")  # what vLLM engines would load: gathered tensor by tensor when sharded
+    trainer.engine.save_weights(out / "sync")  # what vLLM engines would load: gathered tensor by tensor when sharded
     if trainer.dist.is_main:
         (out / "row.json").write_text(json.dumps({**row, "turns": len(samples), "world": trainer.dist.world}))
         torch.save(weights, out / "weights.pt")

@@ -127,14 +127,14 @@ def lockstep_count(local: int, info: DistInfo) -> int:
     return int(count.item())
 
 
-def full_state_dict(model: nn.Module, all_ranks: bool = False) -> dict[str, torch.Tensor]:
-    """The whole model's weights: a sharded model's as plain CPU tensors on rank 0 only (empty elsewhere) unless
-    `all_ranks`; an unsharded model's own state_dict on every rank."""
+def full_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The whole model's weights: a sharded model's as plain CPU tensors on rank 0 only (empty elsewhere; the weight
+    sync streams them instead, `StreamedWeights`); an unsharded model's own state_dict on every rank."""
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
     if not is_sharded(model):
         return model.state_dict()
-    state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=not all_ranks))
+    state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
     return {k: v.detach().cpu() for k, v in state.items()}
 
 

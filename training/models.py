@@ -75,24 +75,31 @@ def build_actor(
         with torch.device("meta") if meta else nullcontext():
             model = build_tiny_model(tokenizer, hidden=m.tiny_hidden, layers=m.tiny_layers, seed=cfg.seed)
     else:
-        from transformers import AutoConfig, AutoModelForCausalLM
+        from transformers import AutoModelForCausalLM
 
         from hiper_agents.models import resolve_model
         from hiper_agents.tiny import load_tokenizer
 
         path = resolve_model(m.name)
         tokenizer = load_tokenizer(path)
-        if meta:
-            with torch.device("meta"):
-                model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(path))
-        else:
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype if m.lora else torch.float32)
+        model = pretrained(AutoModelForCausalLM, path, meta, dtype=dtype if m.lora else torch.float32)
     model = model.to(device=device, dtype=dtype if m.lora else torch.float32)
     if m.gradient_checkpointing:
         enable_gradient_checkpointing(model)
     if m.lora:
         model = add_lora(model, cfg)
     return model, tokenizer
+
+
+def pretrained(auto_class: Any, path: str, meta: bool, **kwargs: Any) -> Any:
+    """`auto_class.from_pretrained(path)`, or with `meta` its architecture on the meta device, no weights read (an FSDP
+    rank that receives its shards from rank 0)."""
+    if not meta:
+        return auto_class.from_pretrained(path, **kwargs)
+    from transformers import AutoConfig
+
+    with torch.device("meta"):
+        return auto_class.from_config(AutoConfig.from_pretrained(path))
 
 
 def add_lora(model: Any, cfg: RunConfig) -> Any:
@@ -164,13 +171,7 @@ def make_critic(cfg: RunConfig, actor: Any, device: torch.device) -> ValueModel:
 
         from hiper_agents.models import resolve_model
 
-        if device.type == "meta":
-            from transformers import AutoConfig
-
-            with torch.device("meta"):
-                backbone = AutoModel.from_config(AutoConfig.from_pretrained(resolve_model(cfg.critic.backbone)))
-        else:
-            backbone = AutoModel.from_pretrained(resolve_model(cfg.critic.backbone))
+        backbone = pretrained(AutoModel, resolve_model(cfg.critic.backbone), device.type == "meta")
         critic = ValueModel(backbone, backbone.config.hidden_size).to(device=device, dtype=torch.float32)
     if cfg.model.gradient_checkpointing:
         enable_gradient_checkpointing(critic.backbone)
